@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "apiserver",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "apiserver", targets: ["apiserver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C modules: thin module maps over system libraries, plus a shim for what Glibc hides.
+        .target(name: "CSystem"),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Infrastructure: knows nothing of the application.
+        .target(name: "HTTPServer", dependencies: ["CSystem", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CZlib"]),
+
+        // Platform: configuration, logging, errors, middleware, metrics.
+        .target(name: "Platform", dependencies: [
+            "HTTPServer", "Crypto", "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .executableTarget(name: "apiserver", dependencies: [
+            "Platform", "HTTPServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

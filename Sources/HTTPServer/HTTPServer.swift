@@ -1,0 +1,142 @@
+import Glibc
+import Synchronization
+import Logging
+
+/// An HTTP/1.1 server over Linux epoll. It knows nothing of the application: it frames
+/// requests, asks an `HTTPApplication` for responses and writes them back.
+///
+/// Threading model:
+/// - `eventLoops` threads each run one epoll loop with its own listening socket bound with
+///   SO_REUSEPORT, so the kernel spreads new connections across loops and no lock is taken to
+///   accept. A connection belongs to one loop for its whole life; its state is touched only by
+///   that thread, so it needs no locking.
+/// - Parsing, routing decisions (`HTTPApplication.plan`) and response writing happen on the
+///   loop. A handler runs on the loop only when its route says it never blocks (health,
+///   metrics, cached reads); everything else goes to a bounded `WorkerPool`. A worker posts the
+///   finished response to the owning loop's inbox and wakes it through an eventfd; the loop
+///   writes it. When the worker queue is full the request is answered 503 at once.
+/// - Shutdown: `beginShutdown` makes every loop close its listener and idle connections, and
+///   answer in-flight requests with `Connection: close`. `stop` closes whatever is left.
+public final class HTTPServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var eventLoops = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        public var workerThreads = 8
+        public var workerQueueLimit = 1024
+        public var backlog: Int32 = 1024
+        public var limits = HTTPLimits()
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public let stats = ServerStats()
+    private let application: any HTTPApplication
+    private let logger: Logger
+    private let running = Mutex<Running?>(nil)
+
+    private struct Running: @unchecked Sendable {
+        var context: ServerContext
+        var loops: [OSThread]
+        var handles: [LoopHandle]
+        var port: Int
+    }
+
+    public init(configuration: Configuration, application: any HTTPApplication, logger: Logger) {
+        self.configuration = configuration
+        self.application = application
+        self.logger = logger
+    }
+
+    /// Binds, starts the loops and workers, and returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() throws -> Int {
+        let config = configuration
+        // Bind every listener before starting any thread, so a bind error leaves nothing running.
+        var listeners: [Int32] = []
+        var port = config.port
+        do {
+            for _ in 0..<max(1, config.eventLoops) {
+                let fd = try Socket.listen(host: config.host, port: port, reusePort: true, backlog: config.backlog)
+                if port == 0 { port = Socket.boundPort(fd) }
+                listeners.append(fd)
+            }
+        } catch {
+            for fd in listeners { close(fd) }
+            throw error
+        }
+        let pool = try WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit)
+        let context = ServerContext(app: application, limits: config.limits, pool: pool, stats: stats, logger: logger)
+        var threads: [OSThread] = []
+        var handles: [LoopHandle] = []
+        for (i, fd) in listeners.enumerated() {
+            let handle = try LoopHandle()
+            let epoll = try Epoll()
+            try epoll.add(fd, Epoll.readable)
+            try epoll.add(handle.wake.fd, Epoll.readable)
+            handles.append(handle)
+            let stats = self.stats
+            stats.runningLoops.add(1, ordering: .relaxed)
+            threads.append(try OSThread.spawn(name: "http-loop-\(i)") {
+                EventLoop(ctx: context, handle: handle, epoll: epoll, listenFD: fd).run()
+                stats.runningLoops.subtract(1, ordering: .releasing)
+            })
+        }
+        running.withLock { $0 = Running(context: context, loops: threads, handles: handles, port: port) }
+        return port
+    }
+
+    /// True once shutdown has begun (readiness should fail).
+    public var isDraining: Bool {
+        running.withLock { $0.map { $0.context.phase.load(ordering: .relaxed) >= 1 } ?? false }
+    }
+
+    /// Stops accepting and lets in-flight requests finish. Returns at once.
+    public func beginShutdown() {
+        let handles = running.withLock { r -> [LoopHandle] in
+            guard let r else { return [] }
+            r.context.phase.store(max(1, r.context.phase.load(ordering: .relaxed)), ordering: .releasing)
+            return r.handles
+        }
+        for h in handles { h.poke() }
+    }
+
+    /// Waits until every loop has finished its connections, up to `timeoutMs`. Then stops for
+    /// good: loops still running are told to close everything, and workers finish their queue.
+    /// Returns true when everything drained within the timeout.
+    @discardableResult
+    public func stop(timeoutMs: Int) -> Bool {
+        beginShutdown()
+        let deadline = monotonicMillis() + Int64(timeoutMs)
+        while stats.runningLoops.load(ordering: .acquiring) > 0 && monotonicMillis() < deadline {
+            usleep(10_000)
+        }
+        let drained = stats.runningLoops.load(ordering: .acquiring) == 0
+        guard let r = running.withLock({ r -> Running? in
+            let taken = r
+            r = nil
+            return taken
+        }) else { return drained }
+        r.context.phase.store(2, ordering: .releasing)
+        for h in r.handles { h.poke() }
+        for t in r.loops { t.join() }
+        r.context.pool.shutdown(wait: drained)
+        return drained
+    }
+
+    /// Jobs waiting for a worker.
+    public var queuedJobs: Int { running.withLock { $0?.context.pool.queued ?? 0 } }
+}
+
+/// Counters the server keeps for metrics. Updated with relaxed atomics on the hot path.
+public final class ServerStats: Sendable {
+    public let openConnections = Atomic<Int>(0)
+    public let acceptedConnections = Atomic<Int>(0)
+    public let rejectedConnections = Atomic<Int>(0)
+    public let inFlightRequests = Atomic<Int>(0)
+    public let workerQueueRejections = Atomic<Int>(0)
+    let runningLoops = Atomic<Int>(0)
+
+    public init() {}
+}

@@ -1,0 +1,74 @@
+/// A complete HTTP request as handed to the application.
+///
+/// The head is stored once as raw bytes; the path and query are ranges into it and are decoded
+/// only when asked for, so routing a request allocates almost nothing.
+public struct Request: Sendable {
+    public let method: HTTPMethod
+    public let version: HTTPVersion
+    public let headers: RequestHeaders
+    /// Raw (still percent-encoded) path bounds in `headers.storage`.
+    let pathStart: Int32
+    let pathEnd: Int32
+    /// Raw query bounds (without the "?"), or an empty range.
+    let queryStart: Int32
+    let queryEnd: Int32
+    /// Whether the connection stays open after this request (from version and Connection).
+    public let keepAlive: Bool
+    public var body: [UInt8]
+    /// The peer's address as text ("127.0.0.1", "::1").
+    public let remoteAddress: String
+
+    init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
+         path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {
+        self.method = method
+        self.version = version
+        self.headers = headers
+        self.pathStart = Int32(path.lowerBound)
+        self.pathEnd = Int32(path.upperBound)
+        self.queryStart = Int32(query.lowerBound)
+        self.queryEnd = Int32(query.upperBound)
+        self.keepAlive = keepAlive
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
+
+    /// Builds a request without a socket (tests, internal dispatch). `target` is origin-form.
+    public init(method: HTTPMethod, target: String, headers: [(String, String)] = [],
+                body: [UInt8] = [], remoteAddress: String = "127.0.0.1") {
+        var pairs = headers
+        let targetStart = pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+        pairs.append(("", target))
+        let h = RequestHeaders(pairs)
+        let t = Array(target.utf8)
+        let q = t.firstIndex(of: UInt8(ascii: "?"))
+        let pathEnd = targetStart + (q ?? t.count)
+        let queryStart = q.map { targetStart + $0 + 1 } ?? pathEnd
+        self.init(method: method, version: .http1_1,
+                  headers: RequestHeaders(storage: h.storage, fields: Array(h.fields.dropLast())),
+                  path: targetStart..<pathEnd, query: queryStart..<(q == nil ? pathEnd : targetStart + t.count),
+                  keepAlive: true, body: body, remoteAddress: remoteAddress)
+    }
+
+    /// The raw path bytes, still percent-encoded.
+    public var rawPath: ArraySlice<UInt8> { headers.storage[Int(pathStart)..<Int(pathEnd)] }
+
+    /// The percent-decoded path. Invalid escapes were rejected by the parser.
+    public var path: String {
+        String(decoding: PercentDecoding.decode(rawPath, plusAsSpace: false) ?? Array(rawPath), as: UTF8.self)
+    }
+
+    /// The raw query string without "?", or nil when absent.
+    public var rawQuery: String? {
+        queryStart == queryEnd ? nil : String(decoding: headers.storage[Int(queryStart)..<Int(queryEnd)], as: UTF8.self)
+    }
+
+    /// Decoded query items in order; a key without "=" has an empty value.
+    public var queryItems: [(name: String, value: String)] {
+        PercentDecoding.queryItems(headers.storage[Int(queryStart)..<Int(queryEnd)])
+    }
+
+    /// First decoded value of a query parameter.
+    public func query(_ name: String) -> String? {
+        queryItems.first { $0.name == name }?.value
+    }
+}

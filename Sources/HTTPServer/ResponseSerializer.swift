@@ -1,0 +1,85 @@
+import Glibc
+
+/// Writes a response head into a byte buffer. The body length decides Content-Length; nothing
+/// the application set can contradict the framing (ResponseHeaders drops framing fields).
+enum ResponseSerializer {
+    /// Appends status line and fields; returns whether the body bytes must follow.
+    static func writeHead(_ r: Response, version: HTTPVersion, isHead: Bool, keepAlive: Bool,
+                          date: [UInt8], into out: inout [UInt8]) -> Bool {
+        append(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ", &out)
+        appendInt(r.status.code, &out)
+        out.append(ByteClass.sp)
+        out.append(contentsOf: r.status.reason.utf8)
+        out.append(contentsOf: crlf)
+        out.append(contentsOf: date)
+        if !r.status.forbidsBody {
+            append("Content-Length: ", &out)
+            appendInt(r.body.count, &out)
+            out.append(contentsOf: crlf)
+        }
+        if !keepAlive {
+            append("Connection: close\r\n", &out)
+        } else if version == .http1_0 {
+            append("Connection: keep-alive\r\n", &out)
+        }
+        for (name, value) in r.headers.fields {
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(ByteClass.sp)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: crlf)
+        }
+        out.append(contentsOf: crlf)
+        return !isHead && !r.status.forbidsBody && !r.body.isEmpty
+    }
+
+    static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    private static let crlf: [UInt8] = [ByteClass.cr, ByteClass.lf]
+
+    @inline(__always) private static func append(_ s: StaticString, _ out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always) static func appendInt(_ value: Int, _ out: inout [UInt8]) {
+        if value == 0 { out.append(UInt8(ascii: "0")); return }
+        var v = value
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 {
+                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            }
+            for k in stride(from: n - 1, through: 0, by: -1) { out.append(d[k]) }
+        }
+    }
+}
+
+/// "Date: <IMF-fixdate>\r\n", formatted at most once a second per event loop.
+struct DateCache {
+    private var second: Int = -1
+    private(set) var field: [UInt8] = []
+
+    mutating func current() -> [UInt8] {
+        let now = time(nil)
+        if now != second {
+            second = now
+            field = Array("Date: \(Self.imfFixdate(now))\r\n".utf8)
+        }
+        return field
+    }
+
+    static func imfFixdate(_ t: Int) -> String {
+        var tt = t
+        var tmv = tm()
+        gmtime_r(&tt, &tmv)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(days[Int(tmv.tm_wday)]), \(two(tmv.tm_mday)) \(months[Int(tmv.tm_mon)]) \(tmv.tm_year + 1900) "
+            + "\(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec)) GMT"
+    }
+}

@@ -1,0 +1,127 @@
+/// Path parameters captured by a route pattern such as `/api/v1/projects/:id`.
+public struct RouteParameters: Sendable {
+    public private(set) var pairs: [(name: String, value: String)] = []
+
+    public init() {}
+
+    mutating func append(_ name: String, _ value: String) { pairs.append((name, value)) }
+
+    public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
+}
+
+public struct RouterError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Collects routes, rejecting conflicts as they are added, then freezes into a `Router`.
+public struct RouterBuilder<Handler: Sendable> {
+    fileprivate var nodes: [RouteNode] = [RouteNode()]
+    fileprivate var handlers: [Handler] = []
+
+    public init() {}
+
+    /// Registers `handler` for `method` on `pattern`. Segments starting with ":" are parameters.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: Handler) throws {
+        guard pattern.hasPrefix("/") else { throw RouterError(description: "pattern \(pattern) must start with /") }
+        var node = 0
+        for segment in pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst() where !(pattern == "/") {
+            if segment.hasPrefix(":") {
+                let name = String(segment.dropFirst())
+                guard !name.isEmpty else { throw RouterError(description: "empty parameter name in \(pattern)") }
+                if let existing = nodes[node].param {
+                    guard existing.name == name else {
+                        throw RouterError(description: "parameter :\(name) in \(pattern) conflicts with :\(existing.name)")
+                    }
+                    node = existing.child
+                } else {
+                    nodes.append(RouteNode())
+                    nodes[node].param = (name, nodes.count - 1)
+                    node = nodes.count - 1
+                }
+            } else {
+                let bytes = Array(segment.utf8)
+                if let existing = nodes[node].statics.first(where: { $0.segment == bytes }) {
+                    node = existing.child
+                } else {
+                    nodes.append(RouteNode())
+                    nodes[node].statics.append((bytes, nodes.count - 1))
+                    node = nodes.count - 1
+                }
+            }
+        }
+        if nodes[node].routes[method] != nil {
+            throw RouterError(description: "route \(method) \(pattern) registered twice")
+        }
+        if let existingPattern = nodes[node].pattern, existingPattern != pattern {
+            throw RouterError(description: "pattern \(pattern) conflicts with \(existingPattern)")
+        }
+        handlers.append(handler)
+        nodes[node].routes[method] = handlers.count - 1
+        nodes[node].pattern = pattern
+    }
+
+    public func freeze() -> Router<Handler> { Router(nodes: nodes, handlers: handlers) }
+}
+
+fileprivate struct RouteNode: @unchecked Sendable {
+    var statics: [(segment: [UInt8], child: Int)] = []
+    var param: (name: String, child: Int)?
+    var routes: [HTTPMethod: Int] = [:]
+    var pattern: String?
+}
+
+/// An immutable route trie. Static segments win over parameters, with backtracking, so
+/// `/a/new` and `/a/:id` can coexist.
+public struct Router<Handler: Sendable>: Sendable {
+    fileprivate let nodes: [RouteNode]
+    fileprivate let handlers: [Handler]
+
+    public enum Match {
+        case found(Handler, parameters: RouteParameters, pattern: String)
+        /// The path exists but not for this method; `allowed` lists what does.
+        case methodNotAllowed(allowed: [HTTPMethod], pattern: String)
+        case notFound
+    }
+
+    public var routeCount: Int { handlers.count }
+
+    /// Matches a raw (percent-encoded) path. HEAD falls back to GET.
+    public func match(_ method: HTTPMethod, rawPath: ArraySlice<UInt8>) -> Match {
+        guard rawPath.first == UInt8(ascii: "/") || rawPath.isEmpty else { return .notFound }
+        var segments: [ArraySlice<UInt8>] = []
+        if rawPath.count > 1 {
+            segments = rawPath.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        }
+        var params = RouteParameters()
+        guard let node = find(0, segments[...], &params) else { return .notFound }
+        let n = nodes[node]
+        if let h = n.routes[method] ?? (method == .HEAD ? n.routes[.GET] : nil) {
+            return .found(handlers[h], parameters: params, pattern: n.pattern ?? "")
+        }
+        var allowed = Set(n.routes.keys)
+        if allowed.contains(.GET) { allowed.insert(.HEAD) }
+        allowed.insert(.OPTIONS)
+        return .methodNotAllowed(allowed: HTTPMethod.allCases.filter { allowed.contains($0) }, pattern: n.pattern ?? "")
+    }
+
+    private func find(_ node: Int, _ rest: ArraySlice<ArraySlice<UInt8>>, _ params: inout RouteParameters) -> Int? {
+        guard let segment = rest.first else { return nodes[node].routes.isEmpty ? nil : node }
+        let decoded: [UInt8]? = segment.contains(UInt8(ascii: "%")) ? PercentDecoding.decode(segment, plusAsSpace: false) : nil
+        for s in nodes[node].statics {
+            let equal = decoded.map { $0 == s.segment } ?? s.segment.elementsEqual(segment)
+            if equal, let found = find(s.child, rest.dropFirst(), &params) { return found }
+        }
+        if let p = nodes[node].param, !segment.isEmpty {
+            let value = String(decoding: decoded ?? Array(segment), as: UTF8.self)
+            let mark = params.pairs.count
+            params.append(p.name, value)
+            if let found = find(p.child, rest.dropFirst(), &params) { return found }
+            params.truncate(to: mark)
+        }
+        return nil
+    }
+}
+
+extension RouteParameters {
+    fileprivate mutating func truncate(to count: Int) { pairs.removeLast(pairs.count - count) }
+}

@@ -1,0 +1,103 @@
+import HTTPServer
+import Logging
+
+/// The application the HTTP server calls: routing, the middleware chain and the error boundary.
+///
+/// Chain, outermost first: request ID -> metrics + access log -> compression -> security
+/// headers -> CORS -> rate limit -> error envelope -> router/handler.
+public final class Application: HTTPApplication {
+    public let config: AppConfig
+    public let metrics: MetricsRegistry
+    public let lifecycle: Lifecycle
+    let logger: Logger
+    let router: Router<Route>
+    let identity: ClientIdentity
+    private let chain: Responder
+    private let rejectionChain: Responder
+
+    public init(config: AppConfig, routes: Routes, metrics: MetricsRegistry, lifecycle: Lifecycle, logger: Logger,
+                rateLimiter: (any RateLimiter)? = nil) {
+        self.config = config
+        self.metrics = metrics
+        self.lifecycle = lifecycle
+        self.logger = logger
+        self.router = routes.builder.freeze()
+        self.identity = ClientIdentity(trustedProxies: config.trustedProxies)
+        let httpMetrics = HTTPMetrics(registry: metrics)
+        let limiter = rateLimiter ?? InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
+        let security = SecurityHeadersMiddleware(hstsMaxAge: config.hstsMaxAge)
+        let middleware: [any Middleware] = [
+            RequestIDMiddleware(),
+            AccessLogMiddleware(metrics: httpMetrics),
+            CompressionMiddleware(minBytes: config.gzipMinBytes, level: config.gzipLevel),
+            security,
+            CORSMiddleware(config: config.cors),
+            RateLimitMiddleware(config: config.rateLimit, limiter: limiter, identity: identity, registry: metrics),
+            ErrorMiddleware(),
+        ]
+        chain = MiddlewareChain.compose(middleware, terminal: Self.route)
+        // Requests the HTTP layer refuses still get an id, metrics, a log line and safe headers.
+        rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), AccessLogMiddleware(metrics: httpMetrics), security]) { _, context in
+            Envelope.error(context.rejection ?? AppError(.internalError, "An internal error occurred"), requestID: context.requestID)
+        }
+        if let limiter = limiter as? InMemoryRateLimiter {
+            metrics.addCollector { text in
+                text.header("rate_limit_tracked_clients", help: "Clients currently tracked by the in-memory rate limiter.", type: "gauge")
+                text.sample("rate_limit_tracked_clients", Double(limiter.trackedKeys))
+                text.header("rate_limit_untracked_admissions_total", help: "Requests admitted untracked because the limiter table was full.", type: "counter")
+                text.sample("rate_limit_untracked_admissions_total", Double(limiter.untrackedAdmissions.load(ordering: .relaxed)))
+            }
+        }
+    }
+
+    public func plan(for request: Request) -> RoutePlan {
+        if case .found(let route, _, _) = router.match(request.method, rawPath: request.rawPath) {
+            return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes)
+        }
+        // 404, 405 and OPTIONS are answered without blocking.
+        return RoutePlan(runsInline: true)
+    }
+
+    public func respond(to request: Request) -> Response {
+        let context = makeContext(request, match: router.match(request.method, rawPath: request.rawPath))
+        do {
+            return try chain(request, context)
+        } catch {
+            // Only reachable if a middleware outside the error boundary throws.
+            return ErrorMiddleware.response(for: error, context: context)
+        }
+    }
+
+    public func rejection(_ reason: ServerRejection, request: Request?) -> Response {
+        let req = request ?? Request(method: .GET, target: "/")
+        let context = makeContext(request, match: .notFound)
+        context.route = RequestContext.rejectedRoute
+        context.rejection = AppError.from(reason)
+        return (try? rejectionChain(req, context)) ?? Envelope.error(AppError.from(reason), requestID: context.requestID)
+    }
+
+    private func makeContext(_ request: Request?, match: Router<Route>.Match) -> RequestContext {
+        let id = RequestIDMiddleware.requestID(for: request)
+        var log = logger
+        log[metadataKey: "request_id"] = .string(id)
+        let client = request.map { identity.clientAddress(for: $0) } ?? "unknown"
+        return RequestContext(requestID: id, logger: log, clientAddress: client, match: match)
+    }
+
+    /// The innermost responder: the matched handler, 405 with Allow, OPTIONS, or 404.
+    private static func route(_ request: Request, _ context: RequestContext) throws -> Response {
+        switch context.match {
+        case .found(let route, _, _):
+            return try route.handler(request, context)
+        case .methodNotAllowed(let allowed, _):
+            if request.method == .OPTIONS {
+                var response = Response(status: .noContent)
+                response.headers.set("Allow", allowed.map(\.description).joined(separator: ", "))
+                return response
+            }
+            throw AppError.methodNotAllowed(allowed)
+        case .notFound:
+            throw AppError.notFound("No route for \(request.method) \(request.path)")
+        }
+    }
+}

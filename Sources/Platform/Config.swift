@@ -1,0 +1,254 @@
+import Glibc
+import HTTPServer
+import Logging
+
+/// A configuration problem, naming the variable so an operator can fix it at once.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let message: String
+
+    public init(_ variable: String, _ message: String) {
+        self.variable = variable
+        self.message = message
+    }
+
+    public var description: String { "invalid configuration: \(variable): \(message)" }
+}
+
+/// Process environment with `NAME_FILE` support: a secret may be given as a path to a file
+/// holding it (trailing newline dropped), as container secret mounts do.
+public struct Environment: Sendable {
+    public let values: [String: String]
+
+    public init(_ values: [String: String]) { self.values = values }
+
+    public static func process() -> Environment {
+        var values: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { values[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return Environment(values)
+    }
+
+    /// The value of `name`, reading `name_FILE` when `name` itself is unset. Empty means unset.
+    public func value(_ name: String) throws -> String? {
+        if let v = values[name], !v.isEmpty { return v }
+        guard let path = values[name + "_FILE"], !path.isEmpty else { return nil }
+        guard let f = fopen(path, "r") else { throw ConfigError(name + "_FILE", "cannot read \(path)") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+            if bytes.count > 1 << 20 { throw ConfigError(name + "_FILE", "file larger than 1 MiB") }
+        }
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+public enum DeploymentEnvironment: String, Sendable {
+    case development, test, production
+}
+
+/// Every setting of the server. Loaded once at start from the environment, validated as a
+/// whole; `variables` is the documented list (and `.env.example` must match it, see tests).
+public struct AppConfig: Sendable {
+    public var environment: DeploymentEnvironment = .development
+    public var server = HTTPServer.Configuration()
+    public var shutdownTimeoutMs = 10_000
+    public var shutdownDrainDelayMs = 0
+    public var logLevel: Logger.Level = .info
+    public var logJSON = true
+    public var cors = CORSConfig()
+    public var hstsMaxAge = 31_536_000
+    public var rateLimit = RateLimitConfig()
+    public var trustedProxies: [CIDR] = []
+    public var gzipMinBytes = 1024
+    public var gzipLevel: Int32 = 6
+    public var enableTestRoutes = false
+
+    public init() {}
+
+    /// (name, default, meaning) for every variable the server reads.
+    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
+        ("APP_ENV", "development", "development | test | production; production refuses unsafe settings"),
+        ("HOST", "127.0.0.1", "address to bind; 0.0.0.0 or :: for all interfaces"),
+        ("PORT", "8080", "TCP port; 0 lets the kernel choose (the chosen port is logged)"),
+        ("HTTP_THREADS", "0", "event-loop threads; 0 = one per core"),
+        ("WORKER_THREADS", "8", "threads running handlers that may block (database calls)"),
+        ("WORKER_QUEUE_LIMIT", "1024", "requests waiting for a worker before new ones get 503"),
+        ("MAX_CONNECTIONS", "16384", "open connections before new ones get 503"),
+        ("MAX_BODY_BYTES", "10485760", "default request body limit (413 above it)"),
+        ("MAX_REQUEST_LINE_BYTES", "8192", "request line limit (414 above it)"),
+        ("MAX_HEADER_BYTES", "32768", "header block limit (431 above it)"),
+        ("MAX_HEADER_COUNT", "100", "header field count limit (431 above it)"),
+        ("HEADER_TIMEOUT", "10s", "time to receive a request head (408 after it)"),
+        ("BODY_TIMEOUT", "30s", "longest pause while receiving a body (408 after it)"),
+        ("KEEPALIVE_TIMEOUT", "60s", "idle keep-alive connections are closed after this"),
+        ("WRITE_TIMEOUT", "30s", "a client that reads nothing for this long is disconnected"),
+        ("SHUTDOWN_TIMEOUT", "10s", "on SIGTERM, how long in-flight requests may take to finish"),
+        ("SHUTDOWN_DRAIN_DELAY", "0s", "on SIGTERM, keep serving with /ready = 503 this long first"),
+        ("LOG_LEVEL", "info", "trace | debug | info | notice | warning | error | critical"),
+        ("LOG_FORMAT", "json", "json | text"),
+        ("CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed by CORS; * only outside production"),
+        ("CORS_ALLOW_CREDENTIALS", "false", "send Access-Control-Allow-Credentials: true"),
+        ("CORS_MAX_AGE", "600", "seconds browsers may cache a preflight answer"),
+        ("HSTS_MAX_AGE", "31536000", "Strict-Transport-Security max-age; 0 disables the header"),
+        ("RATE_LIMIT_ENABLED", "true", "per-client rate limiting of /api and /admin"),
+        ("RATE_LIMIT_RPS", "10", "default policy: sustained requests per second per client"),
+        ("RATE_LIMIT_BURST", "20", "default policy: burst size per client"),
+        ("RATE_LIMIT_GROUPS", "", "extra policies: name=/path/prefix:rps:burst, comma-separated; longest prefix wins"),
+        ("RATE_LIMIT_MAX_KEYS", "100000", "clients tracked at once (memory bound)"),
+        ("TRUSTED_PROXIES", "", "CIDRs whose X-Forwarded-For is believed, comma-separated"),
+        ("GZIP_MIN_BYTES", "1024", "compress responses at least this large; 0 disables gzip"),
+        ("GZIP_LEVEL", "6", "zlib level 1-9"),
+        ("ENABLE_TEST_ROUTES", "false", "mount /__test/* diagnostic routes (refused in production)"),
+    ]
+
+    public static func load(from env: Environment) throws -> AppConfig {
+        var c = AppConfig()
+        let r = Reader(env: env)
+        c.environment = try r.choice("APP_ENV", DeploymentEnvironment.self) ?? .development
+        c.server.host = try r.string("HOST") ?? "127.0.0.1"
+        c.server.port = try r.int("PORT", 0...65535) ?? 8080
+        let threads = try r.int("HTTP_THREADS", 0...256) ?? 0
+        if threads > 0 { c.server.eventLoops = threads }
+        c.server.workerThreads = try r.int("WORKER_THREADS", 1...1024) ?? 8
+        c.server.workerQueueLimit = try r.int("WORKER_QUEUE_LIMIT", 1...1_000_000) ?? 1024
+        var limits = HTTPLimits()
+        limits.maxConnections = try r.int("MAX_CONNECTIONS", 1...1_000_000) ?? limits.maxConnections
+        limits.maxBodyBytes = try r.int("MAX_BODY_BYTES", 0...(1 << 34)) ?? limits.maxBodyBytes
+        limits.maxRequestLineBytes = try r.int("MAX_REQUEST_LINE_BYTES", 256...(1 << 20)) ?? limits.maxRequestLineBytes
+        limits.maxHeaderBytes = try r.int("MAX_HEADER_BYTES", 1024...(1 << 22)) ?? limits.maxHeaderBytes
+        limits.maxHeaderCount = try r.int("MAX_HEADER_COUNT", 8...10_000) ?? limits.maxHeaderCount
+        limits.headerTimeoutMs = try r.duration("HEADER_TIMEOUT") ?? limits.headerTimeoutMs
+        limits.bodyIdleTimeoutMs = try r.duration("BODY_TIMEOUT") ?? limits.bodyIdleTimeoutMs
+        limits.keepAliveTimeoutMs = try r.duration("KEEPALIVE_TIMEOUT") ?? limits.keepAliveTimeoutMs
+        limits.writeTimeoutMs = try r.duration("WRITE_TIMEOUT") ?? limits.writeTimeoutMs
+        c.server.limits = limits
+        c.shutdownTimeoutMs = try r.duration("SHUTDOWN_TIMEOUT") ?? c.shutdownTimeoutMs
+        c.shutdownDrainDelayMs = try r.duration("SHUTDOWN_DRAIN_DELAY", allowZero: true) ?? 0
+        c.logLevel = try r.choice("LOG_LEVEL", Logger.Level.self) ?? .info
+        c.logJSON = (try r.oneOf("LOG_FORMAT", ["json", "text"]) ?? "json") == "json"
+        c.cors.allowedOrigins = try r.list("CORS_ALLOWED_ORIGINS")
+        for origin in c.cors.allowedOrigins where origin != "*" {
+            guard CORSConfig.isValidOrigin(origin) else {
+                throw ConfigError("CORS_ALLOWED_ORIGINS", "\(origin) is not an origin like https://app.example.com")
+            }
+        }
+        c.cors.allowCredentials = try r.bool("CORS_ALLOW_CREDENTIALS") ?? false
+        c.cors.maxAgeSeconds = try r.int("CORS_MAX_AGE", 0...86_400) ?? 600
+        c.hstsMaxAge = try r.int("HSTS_MAX_AGE", 0...63_072_000) ?? c.hstsMaxAge
+        c.rateLimit.enabled = try r.bool("RATE_LIMIT_ENABLED") ?? true
+        let rps = try r.double("RATE_LIMIT_RPS", 0.001...1_000_000) ?? 10
+        let burst = try r.int("RATE_LIMIT_BURST", 1...1_000_000) ?? 20
+        c.rateLimit.defaultPolicy = RateLimitPolicy(name: "default", pathPrefix: "/", ratePerSecond: rps, burst: burst)
+        c.rateLimit.groups = try r.list("RATE_LIMIT_GROUPS").map { try RateLimitPolicy.parse($0, variable: "RATE_LIMIT_GROUPS") }
+        c.rateLimit.maxKeys = try r.int("RATE_LIMIT_MAX_KEYS", 100...100_000_000) ?? 100_000
+        c.trustedProxies = try r.list("TRUSTED_PROXIES").map { entry in
+            guard let cidr = CIDR(entry) else { throw ConfigError("TRUSTED_PROXIES", "\(entry) is not an address or CIDR") }
+            return cidr
+        }
+        c.gzipMinBytes = try r.int("GZIP_MIN_BYTES", 0...(1 << 30)) ?? 1024
+        c.gzipLevel = Int32(try r.int("GZIP_LEVEL", 1...9) ?? 6)
+        c.enableTestRoutes = try r.bool("ENABLE_TEST_ROUTES") ?? false
+
+        if c.environment == .production {
+            if c.cors.allowedOrigins.contains("*") {
+                throw ConfigError("CORS_ALLOWED_ORIGINS", "* is refused when APP_ENV=production; list the origins")
+            }
+            if c.enableTestRoutes { throw ConfigError("ENABLE_TEST_ROUTES", "refused when APP_ENV=production") }
+            if !c.rateLimit.enabled { throw ConfigError("RATE_LIMIT_ENABLED", "false is refused when APP_ENV=production") }
+        }
+        if c.cors.allowCredentials && c.cors.allowedOrigins.contains("*") {
+            throw ConfigError("CORS_ALLOW_CREDENTIALS", "cannot be true while CORS_ALLOWED_ORIGINS contains *")
+        }
+        return c
+    }
+}
+
+/// Typed reads of environment variables; each failure names its variable.
+private struct Reader {
+    let env: Environment
+
+    func string(_ name: String) throws -> String? {
+        try env.value(name).map { $0.trimmingWhitespace() }
+    }
+
+    func int(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let s = try string(name) else { return nil }
+        guard let v = Int(s) else { throw ConfigError(name, "\(s) is not an integer") }
+        guard range.contains(v) else { throw ConfigError(name, "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return v
+    }
+
+    func double(_ name: String, _ range: ClosedRange<Double>) throws -> Double? {
+        guard let s = try string(name) else { return nil }
+        guard let v = Double(s), v.isFinite else { throw ConfigError(name, "\(s) is not a number") }
+        guard range.contains(v) else { throw ConfigError(name, "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return v
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let s = try string(name)?.lowercased() else { return nil }
+        switch s {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigError(name, "\(s) is not true or false")
+        }
+    }
+
+    func oneOf(_ name: String, _ allowed: [String]) throws -> String? {
+        guard let s = try string(name)?.lowercased() else { return nil }
+        guard allowed.contains(s) else { throw ConfigError(name, "\(s) is not one of \(allowed.joined(separator: ", "))") }
+        return s
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+        guard let s = try string(name)?.lowercased() else { return nil }
+        guard let v = T(rawValue: s) else {
+            throw ConfigError(name, "\(s) is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return v
+    }
+
+    func list(_ name: String) throws -> [String] {
+        guard let s = try string(name) else { return [] }
+        return s.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    /// "250ms", "10s", "2m", "1h", or a bare number of seconds. Returns milliseconds.
+    func duration(_ name: String, allowZero: Bool = false) throws -> Int? {
+        guard let s = try string(name)?.lowercased() else { return nil }
+        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        var number = s
+        var scale = 1000.0
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            number = String(s.dropLast(suffix.count))
+            scale = factor
+            break
+        }
+        guard let v = Double(number), v.isFinite, v >= 0 else { throw ConfigError(name, "\(s) is not a duration like 500ms, 10s or 2m") }
+        let ms = Int(v * scale)
+        guard allowZero || ms > 0 else { throw ConfigError(name, "must be greater than zero") }
+        guard ms <= 86_400_000 else { throw ConfigError(name, "must be at most 24h") }
+        return ms
+    }
+}
+
+extension DeploymentEnvironment: CaseIterable {}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

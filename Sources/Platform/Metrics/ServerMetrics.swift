@@ -1,0 +1,22 @@
+import HTTPServer
+
+/// Exposes the HTTP server's own counters.
+public enum ServerMetrics {
+    public static func register(server: HTTPServer, in registry: MetricsRegistry) {
+        let stats = server.stats
+        registry.addCollector { text in
+            text.header("http_open_connections", help: "Open client connections.", type: "gauge")
+            text.sample("http_open_connections", Double(stats.openConnections.load(ordering: .relaxed)))
+            text.header("http_requests_in_flight", help: "Requests being handled right now.", type: "gauge")
+            text.sample("http_requests_in_flight", Double(stats.inFlightRequests.load(ordering: .relaxed)))
+            text.header("http_connections_accepted_total", help: "Connections accepted.", type: "counter")
+            text.sample("http_connections_accepted_total", Double(stats.acceptedConnections.load(ordering: .relaxed)))
+            text.header("http_connections_rejected_total", help: "Connections refused because MAX_CONNECTIONS was reached.", type: "counter")
+            text.sample("http_connections_rejected_total", Double(stats.rejectedConnections.load(ordering: .relaxed)))
+            text.header("http_worker_queue_rejections_total", help: "Requests refused with 503 because the worker queue was full.", type: "counter")
+            text.sample("http_worker_queue_rejections_total", Double(stats.workerQueueRejections.load(ordering: .relaxed)))
+            text.header("http_worker_queue_depth", help: "Requests waiting for a worker thread.", type: "gauge")
+            text.sample("http_worker_queue_depth", Double(server.queuedJobs))
+        }
+    }
+}

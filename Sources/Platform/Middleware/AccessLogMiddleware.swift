@@ -1,0 +1,48 @@
+import HTTPServer
+import Logging
+
+/// Records http_requests_total and http_request_duration_seconds by route pattern, and writes
+/// one access-log line per request.
+public struct AccessLogMiddleware: Middleware {
+    let metrics: HTTPMetrics
+
+    public init(metrics: HTTPMetrics) { self.metrics = metrics }
+
+    public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
+        let response = try next(request, context)
+        let elapsed = Double(MonotonicClock.nanoseconds() - context.startedAt) / 1e9
+        metrics.record(method: request.method, route: context.route, status: response.status.code, seconds: elapsed)
+        let level: Logger.Level = response.status.code >= 500 ? .error : .info
+        if context.logger.logLevel <= level {
+            context.logger.log(level: level, "request", metadata: [
+                "method": .string(request.method.description),
+                "route": .string(context.route),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible((elapsed * 1_000_000).rounded() / 1000),
+                "bytes": .stringConvertible(response.body.count),
+                "client": .string(context.clientAddress),
+            ])
+        }
+        return response
+    }
+}
+
+/// The per-request HTTP metrics.
+public final class HTTPMetrics: Sendable {
+    let requests: Counter
+    let duration: Histogram
+
+    public init(registry: MetricsRegistry) {
+        requests = registry.counter("http_requests_total", help: "HTTP requests by method, route pattern and status.",
+                                    labels: ["method", "route", "status"])
+        duration = registry.histogram("http_request_duration_seconds", help: "HTTP request duration by method and route pattern.",
+                                      labels: ["method", "route"],
+                                      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+    }
+
+    func record(method: HTTPMethod, route: String, status: Int, seconds: Double) {
+        let m = method.description
+        requests.inc([m, route, String(status)])
+        duration.observe(seconds, [m, route])
+    }
+}

@@ -1,0 +1,44 @@
+import HTTPServer
+import Crypto
+
+/// Keeps a well-formed incoming X-Request-ID (1-128 chars of [A-Za-z0-9._:-]) or generates a
+/// random one; echoes it on the response and attaches it to every log line of the request.
+public struct RequestIDMiddleware: Middleware {
+    public init() {}
+
+    public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
+        var response = try next(request, context)
+        response.headers.set("X-Request-ID", context.requestID)
+        return response
+    }
+
+    /// The id for a request: the client's when acceptable, else a new one.
+    static func requestID(for request: Request?) -> String {
+        if let incoming = request?.headers["X-Request-ID"], isWellFormed(incoming) { return incoming }
+        return generate()
+    }
+
+    static func isWellFormed(_ id: String) -> Bool {
+        let u = id.utf8
+        guard (1...128).contains(u.count) else { return false }
+        return u.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
+        }
+    }
+
+    /// A random UUID (version 4) in canonical form.
+    static func generate() -> String {
+        var b = SecureRandom.bytes(16)
+        b[6] = (b[6] & 0x0F) | 0x40
+        b[8] = (b[8] & 0x3F) | 0x80
+        let hex = Array(Hex.encode(b).utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, c) in hex.enumerated() {
+            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
+            out.append(c)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,61 @@
+import Glibc
+import HTTPServer
+import Logging
+
+/// Per-request state shared along the middleware chain. Created and used on one thread.
+public final class RequestContext {
+    /// Set by the request-ID middleware; every log line of the request carries it.
+    public internal(set) var requestID: String
+    public var logger: Logger
+    /// The matched route pattern ("/api/v1/projects/:id"), or a fixed label when none matched.
+    /// Metrics use it as a label, so it never holds a raw path.
+    public internal(set) var route: String
+    public internal(set) var parameters = RouteParameters()
+    /// The client's address (after trusted-proxy resolution).
+    public let clientAddress: String
+    let startedAt: Int64
+    var match: Router<Route>.Match
+    /// For rejections built outside the router: the error to render.
+    var rejection: AppError?
+
+    init(requestID: String, logger: Logger, clientAddress: String, match: Router<Route>.Match) {
+        self.requestID = requestID
+        self.logger = logger
+        self.clientAddress = clientAddress
+        self.match = match
+        self.startedAt = MonotonicClock.nanoseconds()
+        switch match {
+        case .found(_, let parameters, let pattern):
+            self.route = pattern
+            self.parameters = parameters
+        case .methodNotAllowed(_, let pattern):
+            self.route = pattern
+        case .notFound:
+            self.route = RequestContext.unmatchedRoute
+        }
+    }
+
+    public static let unmatchedRoute = "(unmatched)"
+    public static let rejectedRoute = "(rejected)"
+
+    /// A path parameter that the route pattern guarantees.
+    public func parameter(_ name: String) throws -> String {
+        guard let v = parameters[name] else { throw AppError.validation([FieldIssue(field: name, issue: "is required")]) }
+        return v
+    }
+
+    /// A success envelope around `data`.
+    public func success<T: Encodable>(_ data: T, status: HTTPStatus = .ok, meta: [(String, String)] = []) throws -> Response {
+        try Envelope.success(data, requestID: requestID, meta: meta, status: status)
+    }
+}
+
+public enum MonotonicClock {
+    public static func nanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    public static func seconds() -> Double { Double(nanoseconds()) / 1e9 }
+}

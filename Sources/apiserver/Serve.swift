@@ -1,0 +1,107 @@
+import ArgumentParser
+import CSystem
+import Glibc
+import HTTPServer
+import Logging
+import Platform
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP server until SIGTERM or SIGINT, then drain and exit 0.")
+
+    @Option(help: "Address to bind; overrides HOST (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "TCP port, 0 for any free port; overrides PORT (default 8080).")
+    var port: Int?
+
+    @Option(name: .customLong("http-threads"), help: "Event-loop threads, 0 = one per core; overrides HTTP_THREADS.")
+    var httpThreads: Int?
+
+    @Option(name: .customLong("worker-threads"), help: "Threads for blocking handlers; overrides WORKER_THREADS (default 8).")
+    var workerThreads: Int?
+
+    @Option(name: .customLong("max-connections"), help: "Open connections before 503; overrides MAX_CONNECTIONS.")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical; overrides LOG_LEVEL.")
+    var logLevel: String?
+
+    @Option(name: .customLong("env"), help: "development|test|production; overrides APP_ENV.")
+    var appEnv: String?
+
+    func run() throws {
+        var values = Environment.process().values
+        let overrides: [(String, String?)] = [
+            ("HOST", host), ("PORT", port.map(String.init)), ("HTTP_THREADS", httpThreads.map(String.init)),
+            ("WORKER_THREADS", workerThreads.map(String.init)), ("MAX_CONNECTIONS", maxConnections.map(String.init)),
+            ("LOG_LEVEL", logLevel), ("APP_ENV", appEnv),
+        ]
+        for (name, value) in overrides { if let value { values[name] = value } }
+
+        let config: AppConfig
+        do {
+            config = try AppConfig.load(from: Environment(values))
+        } catch let error as ConfigError {
+            FileHandleStderr.write("apiserver: \(error)\n")
+            throw ExitCode(78) // EX_CONFIG
+        }
+
+        LoggingSystem.bootstrap { label in
+            JSONLogHandler(label: label, level: config.logLevel, json: config.logJSON)
+        }
+        let logger = Logger(label: "apiserver")
+        defer { LogSink.standardOutput.flush() }
+
+        // Block termination signals before any thread starts, so every thread inherits the mask
+        // and only the signalfd below receives them.
+        let signalFD = csystem_block_signals_and_open_signalfd()
+        guard signalFD >= 0 else { throw SystemError("signalfd") }
+
+        let lifecycle = Lifecycle()
+        let metrics = MetricsRegistry()
+        ProcessMetrics.register(in: metrics, startTime: lifecycle.startTime)
+        var routes = Routes()
+        try OperationalRoutes.register(&routes, metrics: metrics, lifecycle: lifecycle, checks: [], environment: config.environment)
+        if config.enableTestRoutes {
+            try TestRoutes.register(&routes)
+            logger.warning("diagnostic /__test routes are enabled")
+        }
+        let app = Application(config: config, routes: routes, metrics: metrics, lifecycle: lifecycle, logger: logger)
+        let server = HTTPServer(configuration: config.server, application: app, logger: logger)
+        ServerMetrics.register(server: server, in: metrics)
+
+        let boundPort: Int
+        do {
+            boundPort = try server.start()
+        } catch {
+            logger.critical("cannot start server", metadata: ["error": .string("\(error)")])
+            LogSink.standardOutput.flush()
+            throw ExitCode(1)
+        }
+        logger.info("listening", metadata: [
+            "host": .string(config.server.host), "port": .stringConvertible(boundPort),
+            "event_loops": .stringConvertible(config.server.eventLoops), "workers": .stringConvertible(config.server.workerThreads),
+            "environment": .string(config.environment.rawValue),
+        ])
+        LogSink.standardOutput.flush()
+
+        let signal = csystem_read_signal(signalFD)
+        lifecycle.beginDraining()
+        logger.info("shutting down", metadata: ["signal": .stringConvertible(signal), "timeout_ms": .stringConvertible(config.shutdownTimeoutMs)])
+        if config.shutdownDrainDelayMs > 0 { usleep(UInt32(config.shutdownDrainDelayMs) * 1000) }
+        let drained = server.stop(timeoutMs: config.shutdownTimeoutMs)
+        if drained {
+            logger.info("stopped", metadata: ["drained": "true"])
+        } else {
+            logger.warning("stopped with requests still in flight after the shutdown timeout", metadata: ["drained": "false"])
+        }
+    }
+}
+
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = Glibc.write(2, &bytes, bytes.count)
+    }
+}

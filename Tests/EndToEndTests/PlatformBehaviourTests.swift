@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+
+/// Middleware, operations and lifecycle of the real binary over real sockets.
+@Suite struct PlatformBehaviourTests {
+    @Test func securityHeadersAndRequestIDs() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let generated = try server.request("GET", "/api/v1/status")
+        #expect(generated.status == 200)
+        let id = try #require(generated.header("X-Request-ID"))
+        #expect(id.count == 36)
+        #expect((generated.json?["meta"] as? [String: Any])?["request_id"] as? String == id)
+        for (name, value) in [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                              ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store")] {
+            #expect(generated.header(name) == value, "\(name)")
+        }
+        #expect(generated.header("Content-Security-Policy") != nil)
+        #expect(generated.header("Strict-Transport-Security") != nil)
+        let echoed = try server.request("GET", "/api/v1/status", headers: [("X-Request-ID", "trace-abc.123")])
+        #expect(echoed.header("X-Request-ID") == "trace-abc.123")
+        // The id is in the access log line of that request.
+        usleep(300_000)
+        #expect(server.log.split(separator: "\n").contains { $0.contains("\"request_id\":\"trace-abc.123\"") && $0.contains("\"msg\":\"request\"") })
+        let tooLong = try server.request("GET", "/health", headers: [("X-Request-ID", String(repeating: "z", count: 129))])
+        #expect(tooLong.header("X-Request-ID")?.count == 36)
+    }
+
+    @Test func notFoundVersusMethodNotAllowed() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let nf = try server.request("GET", "/api/v1/nope")
+        #expect(nf.status == 404 && (nf.json?["error"] as? [String: Any])?["code"] as? String == "NOT_FOUND")
+        let mna = try server.request("DELETE", "/api/v1/status")
+        #expect(mna.status == 405)
+        #expect(mna.header("Allow") == "GET, HEAD, OPTIONS")
+    }
+
+    @Test func corsPreflightAllowedAndDenied() throws {
+        let server = try ServerProcess(["CORS_ALLOWED_ORIGINS": "https://app.example"])
+        defer { server.stop() }
+        let ok = try server.request("OPTIONS", "/api/v1/status", headers: [
+            ("Origin", "https://app.example"), ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "Authorization")])
+        #expect(ok.status == 204)
+        #expect(ok.header("Access-Control-Allow-Origin") == "https://app.example")
+        #expect(ok.header("Access-Control-Allow-Headers") == "Authorization")
+        #expect(ok.header("Access-Control-Max-Age") == "600")
+        let denied = try server.request("OPTIONS", "/api/v1/status", headers: [
+            ("Origin", "https://evil.example"), ("Access-Control-Request-Method", "GET")])
+        #expect(denied.status == 403)
+        #expect(denied.header("Access-Control-Allow-Origin") == nil)
+        #expect(!denied.headers.contains { $0.0.lowercased().hasPrefix("access-control-") })
+    }
+
+    @Test func rateLimitAfterTheBurst() throws {
+        let server = try ServerProcess(["RATE_LIMIT_RPS": "1", "RATE_LIMIT_BURST": "5"])
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        var statuses: [Int] = []
+        var last: WireResponse? = nil
+        for _ in 0..<7 {
+            try c.send("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+            let r = try c.readResponse()
+            statuses.append(r.status)
+            last = r
+        }
+        #expect(statuses == [200, 200, 200, 200, 200, 429, 429])
+        let r = try #require(last)
+        #expect((r.json?["error"] as? [String: Any])?["code"] as? String == "RATE_LIMITED")
+        #expect(Int(r.header("Retry-After") ?? "") ?? 0 >= 1)
+        #expect(r.header("RateLimit-Policy") == "\"default\";q=5;w=5")
+        #expect(r.header("RateLimit")?.hasPrefix("\"default\";r=0;t=") == true)
+        #expect(try server.request("GET", "/health").status == 200, "health is exempt")
+        let metrics = try server.request("GET", "/metrics").text
+        #expect(metrics.contains("rate_limit_rejections_total{policy=\"default\"} 2"))
+    }
+
+    @Test func metricsAreValidPrometheusTextWithRoutePatterns() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        _ = try server.request("GET", "/__test/items/12345")
+        _ = try server.request("GET", "/__test/items/67890")
+        _ = try server.request("GET", "/no/such/path")
+        let r = try server.request("GET", "/metrics")
+        #expect(r.status == 200)
+        #expect(r.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = r.text
+        #expect(text.contains("http_requests_total{method=\"GET\",route=\"/__test/items/:id\",status=\"200\"} 2"))
+        #expect(!text.contains("12345"), "raw paths never become labels")
+        #expect(text.contains("route=\"(unmatched)\""))
+        for name in ["http_request_duration_seconds_bucket", "http_open_connections", "http_requests_in_flight",
+                     "process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds",
+                     "process_start_time_seconds", "apiserver_build_info"] {
+            #expect(text.contains(name), "\(name) missing")
+        }
+        guard FileManager.default.fileExists(atPath: "/usr/bin/promtool") else {
+            if ProcessInfo.processInfo.environment["REQUIRE_PROMTOOL"] == "1" { Issue.record("promtool is required but missing") }
+            return
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        p.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(r.body))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "promtool: \(report)")
+    }
+
+    @Test func unexpectedErrorIsGeneric500AndLoggedInFull() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let r = try server.request("GET", "/__test/fail")
+        #expect(r.status == 500)
+        #expect((r.json?["error"] as? [String: Any])?["code"] as? String == "INTERNAL_ERROR")
+        #expect(!r.text.contains("SecretFailure") && !r.text.contains("must not reach"))
+        usleep(300_000)
+        let id = try #require(r.header("X-Request-ID"))
+        #expect(server.log.split(separator: "\n").contains { $0.contains("unhandled error") && $0.contains(id) })
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequest() throws {
+        let server = try ServerProcess()
+        let slow = try RawConnection(port: server.port)
+        try slow.send("GET /__test/sleep?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let idle = try RawConnection(port: server.port)
+        try idle.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try idle.readResponse().status == 200)
+        usleep(200_000)
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(idle.isClosedByPeer(), "idle keep-alive connections are closed at once")
+        let r = try slow.readResponse()
+        #expect(r.status == 200, "the in-flight request completes")
+        #expect(r.header("Connection") == "close")
+        #expect(server.stop() == 0, "exit status 0")
+        #expect((try? RawConnection(port: server.port)) == nil, "no longer accepting")
+        #expect(server.log.contains("\"drained\":\"true\""))
+    }
+
+    @Test func shutdownTimeoutBoundsTheWait() throws {
+        let server = try ServerProcess(["SHUTDOWN_TIMEOUT": "500ms"])
+        let slow = try RawConnection(port: server.port)
+        try slow.send("GET /__test/sleep?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(200_000)
+        let start = Date()
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.stop(timeout: 10) == 0)
+        // Exits at the timeout, not when the 5 s handler finishes.
+        #expect(Date().timeIntervalSince(start) < 2.5)
+        #expect(server.log.contains("\"drained\":\"false\""))
+    }
+
+    @Test func connectionLimitAnswers503() throws {
+        let server = try ServerProcess(["MAX_CONNECTIONS": "2", "HTTP_THREADS": "1"])
+        defer { server.stop() }
+        let a = try RawConnection(port: server.port)
+        let b = try RawConnection(port: server.port)
+        try a.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        try b.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try a.readResponse().status == 200 && b.readResponse().status == 200)
+        let third = try RawConnection(port: server.port)
+        try third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r = try third.readResponse()
+        #expect(r.status == 503)
+        #expect((r.json?["error"] as? [String: Any])?["code"] as? String == "SERVICE_UNAVAILABLE")
+        #expect(third.isClosedByPeer())
+        _ = a
+        _ = b
+    }
+
+    @Test func fullWorkerQueueAnswers503Immediately() throws {
+        let server = try ServerProcess(["WORKER_THREADS": "1", "WORKER_QUEUE_LIMIT": "1"])
+        defer { server.stop() }
+        let connections = try (0..<4).map { _ in try RawConnection(port: server.port) }
+        for c in connections { try c.send("GET /__test/sleep?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n") }
+        let statuses = try connections.map { try $0.readResponse().status }.sorted()
+        #expect(statuses == [200, 200, 503, 503], "\(statuses)")
+        #expect(try server.request("GET", "/health").status == 200, "inline routes still answer")
+    }
+
+    @Test func invalidConfigurationStopsStartupNamingTheVariable() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
+        p.arguments = ["serve"]
+        p.environment = ["PORT": "not-a-port"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 78)
+        #expect(message.contains("PORT"))
+    }
+}

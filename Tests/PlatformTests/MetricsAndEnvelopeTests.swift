@@ -1,0 +1,76 @@
+import Testing
+@testable import Platform
+import HTTPServer
+import Foundation
+
+@Suite struct MetricsAndEnvelopeTests {
+    @Test func exposition() {
+        let registry = MetricsRegistry()
+        let c = registry.counter("jobs_total", help: "Jobs.", labels: ["kind"])
+        c.inc(["a\"b\\c\nd"])
+        c.inc(["plain"], by: 2)
+        let h = registry.histogram("latency_seconds", help: "Latency.", buckets: [0.1, 1])
+        h.observe(0.05)
+        h.observe(0.5)
+        h.observe(5)
+        let text = String(decoding: registry.render(), as: UTF8.self)
+        #expect(text.contains("# TYPE jobs_total counter\n"))
+        #expect(text.contains("jobs_total{kind=\"a\\\"b\\\\c\\nd\"} 1\n"))
+        #expect(text.contains("jobs_total{kind=\"plain\"} 2\n"))
+        #expect(text.contains("latency_seconds_bucket{le=\"0.1\"} 1\n"))
+        #expect(text.contains("latency_seconds_bucket{le=\"1\"} 2\n"), "buckets are cumulative")
+        #expect(text.contains("latency_seconds_bucket{le=\"+Inf\"} 3\n"))
+        #expect(text.contains("latency_seconds_count 3\n"))
+        #expect(text.contains("latency_seconds_sum 5.55\n"))
+    }
+
+    @Test func errorEnvelopeShape() throws {
+        let e = AppError.validation([FieldIssue(field: "amount", issue: "must be greater than 0")])
+        let r = Envelope.error(e, requestID: "req-1")
+        #expect(r.status.code == 400)
+        let json = try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+        #expect(json?["success"] as? Bool == false)
+        let error = json?["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "VALIDATION_ERROR")
+        let details = error?["details"] as? [[String: String]]
+        #expect(details == [["field": "amount", "issue": "must be greater than 0"]])
+        #expect((json?["meta"] as? [String: Any])?["request_id"] as? String == "req-1")
+    }
+
+    @Test func everyErrorCodeMapsToItsStatus() {
+        let expected: [ErrorCode: Int] = [.validationError: 400, .unauthorized: 401, .forbidden: 403, .notFound: 404,
+                                          .methodNotAllowed: 405, .conflict: 409, .payloadTooLarge: 413,
+                                          .unsupportedMediaType: 415, .rateLimited: 429, .internalError: 500,
+                                          .processingError: 500, .upstreamError: 502, .databaseUnavailable: 503,
+                                          .serviceUnavailable: 503, .timeoutError: 504]
+        for (code, status) in expected { #expect(code.status.code == status, "\(code)") }
+    }
+
+    @Test func jsonStringEscaping() throws {
+        var out: [UInt8] = []
+        JSONWriter.appendString("q\"b\\s\n\u{1}é", to: &out)
+        let decoded = try JSONSerialization.jsonObject(with: Data(("[" + String(decoding: out, as: UTF8.self) + "]").utf8),
+                                                       options: []) as? [String]
+        #expect(decoded == ["q\"b\\s\n\u{1}é"])
+    }
+
+    @Test func acceptEncodingNegotiation() {
+        #expect(CompressionMiddleware.acceptsGzip(["gzip, deflate, br"]))
+        #expect(CompressionMiddleware.acceptsGzip(["br;q=1.0, gzip;q=0.5"]))
+        #expect(!CompressionMiddleware.acceptsGzip(["gzip;q=0"]))
+        #expect(!CompressionMiddleware.acceptsGzip(["identity"]))
+        #expect(CompressionMiddleware.acceptsGzip(["*"]))
+        #expect(!CompressionMiddleware.acceptsGzip(["*;q=0.5, gzip;q=0"]))
+        #expect(!CompressionMiddleware.acceptsGzip([]))
+    }
+
+    @Test func requestIDValidation() {
+        #expect(RequestIDMiddleware.isWellFormed("abc-123_x.y:z"))
+        #expect(!RequestIDMiddleware.isWellFormed(""))
+        #expect(!RequestIDMiddleware.isWellFormed(String(repeating: "a", count: 129)))
+        #expect(!RequestIDMiddleware.isWellFormed("has space"))
+        #expect(!RequestIDMiddleware.isWellFormed("inj\"ection"))
+        let id = RequestIDMiddleware.generate()
+        #expect(id.count == 36 && RequestIDMiddleware.isWellFormed(id) && id != RequestIDMiddleware.generate())
+    }
+}

@@ -1,0 +1,43 @@
+# Shared by scripts/*: locate the toolchain and install missing system packages.
+# Sourced, not executed.
+
+repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+        export PATH="/opt/swift/usr/bin:$PATH"
+    fi
+    command -v swift >/dev/null 2>&1 || { log "swift not found: install Swift 6 (https://swift.org/install)"; exit 1; }
+}
+
+APT_UPDATED=0
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        log "missing packages: $*; install them (as root: apt-get install -y $*) and run again"
+        exit 1
+    fi
+    if [ "$APT_UPDATED" = 0 ]; then
+        log "apt-get update"
+        apt-get update -qq >/dev/null
+        APT_UPDATED=1
+    fi
+    log "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# C libraries the package links against (libpq, OpenSSL, zlib) and pkg-config to find them.
+ensure_build_deps() {
+    ensure_swift
+    local missing=()
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
+    pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+    pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+    if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+ensure_command() { # ensure_command COMMAND DEBIAN_PACKAGE
+    command -v "$1" >/dev/null 2>&1 || apt_install "$2"
+}
