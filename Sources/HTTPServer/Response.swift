@@ -19,12 +19,12 @@ public struct Response: Sendable {
     }
 }
 
-/// Response header fields in insertion order. Names and values are sanitised on insertion:
-/// CR, LF and NUL are dropped so that no application value can split the response.
+/// Response header fields in insertion order. CR, LF and NUL never reach the wire: the
+/// serializer drops them while copying, so no application value can split the response.
 public struct ResponseHeaders: Sendable, Sequence {
     public private(set) var fields: [(name: String, value: String)] = []
 
-    public init() {}
+    public init() { fields.reserveCapacity(16) }
 
     public init(_ pairs: [(String, String)]) {
         for (n, v) in pairs { add(n, v) }
@@ -32,8 +32,8 @@ public struct ResponseHeaders: Sendable, Sequence {
 
     /// Appends a field; a field with the same name is kept (e.g. Vary may repeat).
     public mutating func add(_ name: String, _ value: String) {
-        guard Self.isFramingField(name) == false else { return }
-        fields.append((Self.sanitise(name), Self.sanitise(value)))
+        guard !Self.isFramingField(name) else { return }
+        fields.append((name, value))
     }
 
     /// Replaces every field of that name with a single value.
@@ -42,30 +42,48 @@ public struct ResponseHeaders: Sendable, Sequence {
         add(name, value)
     }
 
+    /// Adds each default whose name is not present yet, in one pass over the existing fields.
+    public mutating func addMissing(_ defaults: [(String, String)]) {
+        var present = [Bool](repeating: false, count: defaults.count)
+        for f in fields {
+            for (i, d) in defaults.enumerated() where !present[i] && Self.namesEqual(f.name, d.0) { present[i] = true }
+        }
+        for (i, d) in defaults.enumerated() where !present[i] { add(d.0, d.1) }
+    }
+
     /// Adds the field only if no field of that name exists yet.
     public mutating func setIfAbsent(_ name: String, _ value: String) {
         if self[name] == nil { add(name, value) }
     }
 
     public mutating func remove(_ name: String) {
-        fields.removeAll { $0.name.lowercased() == name.lowercased() }
+        fields.removeAll { Self.namesEqual($0.name, name) }
     }
 
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.lowercased() == lower }?.value
+        fields.first { Self.namesEqual($0.name, name) }?.value
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
     /// Framing is the serializer's job; handlers cannot set it.
     static func isFramingField(_ name: String) -> Bool {
-        let l = name.lowercased()
-        return l == "content-length" || l == "transfer-encoding" || l == "connection" || l == "date"
+        namesEqual(name, "Content-Length") || namesEqual(name, "Transfer-Encoding") || namesEqual(name, "Connection")
+            || namesEqual(name, "Date")
     }
 
-    static func sanitise(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return s }
-        return String(decoding: s.utf8.filter { $0 != 0x0D && $0 != 0x0A && $0 != 0 }, as: UTF8.self)
+    /// ASCII case-insensitive comparison without allocating (field names are tokens).
+    static func namesEqual(_ a: String, _ b: String) -> Bool {
+        // Lengths first: O(1) for native strings, and most names differ in length.
+        guard a.utf8.count == b.utf8.count else { return false }
+        var ia = a.utf8.makeIterator()
+        var ib = b.utf8.makeIterator()
+        while true {
+            switch (ia.next(), ib.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?): if asciiLower(x) != asciiLower(y) { return false }
+            default: return false
+            }
+        }
     }
 }

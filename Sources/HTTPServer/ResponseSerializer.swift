@@ -6,6 +6,7 @@ enum ResponseSerializer {
     /// Appends status line and fields; returns whether the body bytes must follow.
     static func writeHead(_ r: Response, version: HTTPVersion, isHead: Bool, keepAlive: Bool,
                           date: [UInt8], into out: inout [UInt8]) -> Bool {
+        out.reserveCapacity(out.count + 64 + r.headers.fields.count * 48)
         append(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ", &out)
         appendInt(r.status.code, &out)
         out.append(ByteClass.sp)
@@ -23,14 +24,26 @@ enum ResponseSerializer {
             append("Connection: keep-alive\r\n", &out)
         }
         for (name, value) in r.headers.fields {
-            out.append(contentsOf: name.utf8)
+            appendFieldText(name, &out)
             out.append(UInt8(ascii: ":"))
             out.append(ByteClass.sp)
-            out.append(contentsOf: value.utf8)
+            appendFieldText(value, &out)
             out.append(contentsOf: crlf)
         }
         out.append(contentsOf: crlf)
         return !isHead && !r.status.forbidsBody && !r.body.isEmpty
+    }
+
+    /// Copies a header name or value, dropping CR, LF and NUL (response splitting).
+    @inline(__always) private static func appendFieldText(_ s: String, _ out: inout [UInt8]) {
+        var text = s
+        text.withUTF8 { bytes in
+            if bytes.contains(where: { $0 == ByteClass.cr || $0 == ByteClass.lf || $0 == 0 }) {
+                for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { out.append(b) }
+            } else {
+                out.append(contentsOf: bytes)
+            }
+        }
     }
 
     static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)

@@ -78,10 +78,8 @@ public final class Application: HTTPApplication {
 
     private func makeContext(_ request: Request?, match: Router<Route>.Match) -> RequestContext {
         let id = RequestIDMiddleware.requestID(for: request)
-        var log = logger
-        log[metadataKey: "request_id"] = .string(id)
         let client = request.map { identity.clientAddress(for: $0) } ?? "unknown"
-        return RequestContext(requestID: id, logger: log, clientAddress: client, match: match)
+        return RequestContext(requestID: id, logger: logger, clientAddress: client, match: match)
     }
 
     /// The innermost responder: the matched handler, 405 with Allow, OPTIONS, or 404.

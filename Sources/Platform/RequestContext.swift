@@ -6,7 +6,15 @@ import Logging
 public final class RequestContext {
     /// Set by the request-ID middleware; every log line of the request carries it.
     public internal(set) var requestID: String
-    public var logger: Logger
+    /// The application logger with this request's id attached; built on first use, since most
+    /// requests log nothing but their access line.
+    public lazy var logger: Logger = {
+        var l = baseLogger
+        l[metadataKey: "request_id"] = .string(requestID)
+        return l
+    }()
+    private let baseLogger: Logger
+    var logLevel: Logger.Level { baseLogger.logLevel }
     /// The matched route pattern ("/api/v1/projects/:id"), or a fixed label when none matched.
     /// Metrics use it as a label, so it never holds a raw path.
     public internal(set) var route: String
@@ -20,7 +28,7 @@ public final class RequestContext {
 
     init(requestID: String, logger: Logger, clientAddress: String, match: Router<Route>.Match) {
         self.requestID = requestID
-        self.logger = logger
+        self.baseLogger = logger
         self.clientAddress = clientAddress
         self.match = match
         self.startedAt = MonotonicClock.nanoseconds()

@@ -36,3 +36,21 @@ import Crypto
         #expect(SecureRandom.hex(8).count == 16)
     }
 }
+
+@Suite struct SecureRandomCacheTests {
+    @Test func cachedBytesNeverRepeatAcrossRefills() {
+        var seen = Set<[UInt8]>()
+        for _ in 0..<2000 { seen.insert(SecureRandom.bytes(16)) } // spans several 4 KiB refills
+        #expect(seen.count == 2000)
+    }
+
+    @Test func threadsGetIndependentStreams() async {
+        let results = await withTaskGroup(of: [[UInt8]].self) { group in
+            for _ in 0..<4 { group.addTask { (0..<300).map { _ in SecureRandom.bytes(16) } } }
+            var all: [[UInt8]] = []
+            for await r in group { all += r }
+            return all
+        }
+        #expect(Set(results).count == results.count)
+    }
+}

@@ -13,7 +13,7 @@ public struct AccessLogMiddleware: Middleware {
         let elapsed = Double(MonotonicClock.nanoseconds() - context.startedAt) / 1e9
         metrics.record(method: request.method, route: context.route, status: response.status.code, seconds: elapsed)
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
-        if context.logger.logLevel <= level {
+        if context.logLevel <= level {
             context.logger.log(level: level, "request", metadata: [
                 "method": .string(request.method.description),
                 "route": .string(context.route),

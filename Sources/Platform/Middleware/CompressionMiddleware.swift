@@ -15,11 +15,13 @@ public struct CompressionMiddleware: Middleware {
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         var response = try next(request, context)
-        guard minBytes > 0, Self.isCompressible(response.headers["Content-Type"]), response.headers["Content-Encoding"] == nil else {
+        // Below the threshold a response is never compressed, so it does not vary either.
+        guard minBytes > 0, response.body.count >= minBytes, Self.isCompressible(response.headers["Content-Type"]),
+              response.headers["Content-Encoding"] == nil else {
             return response
         }
         response.headers.add("Vary", "Accept-Encoding")
-        guard response.body.count >= minBytes, Self.acceptsGzip(request.headers.values("Accept-Encoding")),
+        guard Self.acceptsGzip(request.headers.values("Accept-Encoding")),
               let compressed = Gzip.compress(response.body, level: level), compressed.count < response.body.count else {
             return response
         }
@@ -29,10 +31,14 @@ public struct CompressionMiddleware: Middleware {
     }
 
     static func isCompressible(_ contentType: String?) -> Bool {
-        guard let t = contentType?.lowercased() else { return false }
-        return t.hasPrefix("application/json") || t.hasPrefix("text/") || t.hasPrefix("application/javascript")
-            || t.hasPrefix("application/xml") || t.hasPrefix("image/svg+xml") || t.hasPrefix("application/problem+json")
+        guard let t = contentType else { return false }
+        return compressibleTypes.contains { prefix in
+            t.utf8.count >= prefix.utf8.count && zip(t.utf8, prefix.utf8).allSatisfy { a, b in a | 0x20 == b | 0x20 || a == b }
+        }
     }
+
+    private static let compressibleTypes = ["application/json", "text/", "application/javascript", "application/xml",
+                                            "image/svg+xml", "application/problem+json"]
 
     /// True when gzip (or *) is listed with a non-zero q-value and not refused explicitly.
     static func acceptsGzip(_ values: [String]) -> Bool {
