@@ -7,7 +7,9 @@ import Platform
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP server until SIGTERM or SIGINT, then drain and exit 0.")
+        abstract: "Run the HTTP server until SIGTERM or SIGINT, then drain and exit 0.",
+        discussion: "Every setting is an environment variable (listed with defaults in .env.example); "
+            + "the options below override the most common ones. Invalid settings exit with status 78.")
 
     @Option(help: "Address to bind; overrides HOST (default 127.0.0.1).")
     var host: String?
