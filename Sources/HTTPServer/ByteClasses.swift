@@ -6,14 +6,7 @@ enum ByteClass {
     static let htab: UInt8 = 0x09
 
     /// tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-    static let token: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(b)] = true }
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(b)] = true }
-        for c in "!#$%&'*+-.^_`|~".utf8 { t[Int(c)] = true }
-        return t
-    }()
+    static let token = alphanumericTable(plus: "!#$%&'*+-.^_`|~")
 
     /// field-vchar, SP and HTAB: what may appear inside a field value. Excludes NUL, CR, LF,
     /// other controls and DEL; obs-text (0x80-0xFF) is allowed.
@@ -35,12 +28,14 @@ enum ByteClass {
     }()
 
     /// Host field value: reg-name, IP literals and port (RFC 3986 section 3.2.2).
-    static let host: [Bool] = {
+    static let host = alphanumericTable(plus: "-._~!$&'()*+,;=:[]%")
+
+    private static func alphanumericTable(plus extra: String) -> [Bool] {
         var t = [Bool](repeating: false, count: 256)
         for b in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(b)] = true }
         for b in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(b)] = true }
         for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(b)] = true }
-        for c in "-._~!$&'()*+,;=:[]%".utf8 { t[Int(c)] = true }
+        for c in extra.utf8 { t[Int(c)] = true }
         return t
-    }()
+    }
 }

@@ -18,7 +18,6 @@ struct ChunkedDecoder {
     private var trailerFields = 0
     private var trailerBytes = 0
     private var trailerSawColon = false
-    private var trailerNameBytes = 0
     let maxBody: Int
     let limits: HTTPLimits
 
@@ -89,7 +88,6 @@ struct ChunkedDecoder {
                     trailerFields += 1
                     if trailerFields > limits.maxHeaderCount { return .failed(.headerFieldsTooLarge("too many trailer fields")) }
                     trailerSawColon = false
-                    trailerNameBytes = 1
                     state = .trailer
                 } else {
                     return .failed(.badRequest("invalid trailer field"))

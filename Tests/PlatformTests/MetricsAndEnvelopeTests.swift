@@ -74,3 +74,16 @@ import Foundation
         #expect(id.count == 36 && RequestIDMiddleware.isWellFormed(id) && id != RequestIDMiddleware.generate())
     }
 }
+
+@Suite struct GaugeTests {
+    @Test func gaugeSetsAndAdds() {
+        let registry = MetricsRegistry()
+        let g = registry.gauge("pool_connections", help: "Connections.", labels: ["state"])
+        g.set(5, ["idle"])
+        g.add(-2, ["idle"])
+        g.add(1, ["busy"])
+        #expect(g.value(["idle"]) == 3)
+        let text = String(decoding: registry.render(), as: UTF8.self)
+        #expect(text.contains("# TYPE pool_connections gauge\npool_connections{state=\"busy\"} 1\npool_connections{state=\"idle\"} 3\n"))
+    }
+}

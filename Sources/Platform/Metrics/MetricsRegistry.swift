@@ -47,53 +47,60 @@ protocol MetricFamily: Sendable {
     func write(to text: inout PrometheusText)
 }
 
-public final class Counter: MetricFamily {
+/// Labelled values shared by counters and gauges.
+final class LabeledValues: Sendable {
     let name: String
     let help: String
+    let type: String
     let labelNames: [String]
     private let values = Mutex<[[String]: Double]>([:])
 
-    init(name: String, help: String, labelNames: [String]) {
+    init(name: String, help: String, type: String, labelNames: [String]) {
         self.name = name
         self.help = help
+        self.type = type
         self.labelNames = labelNames
     }
 
-    public func inc(_ labelValues: [String] = [], by amount: Double = 1) {
-        values.withLock { $0[labelValues, default: 0] += amount }
+    func update(_ labelValues: [String], _ change: (inout Double) -> Void) {
+        values.withLock { change(&$0[labelValues, default: 0]) }
     }
 
-    public func value(_ labelValues: [String] = []) -> Double { values.withLock { $0[labelValues] ?? 0 } }
+    func value(_ labelValues: [String]) -> Double { values.withLock { $0[labelValues] ?? 0 } }
 
     func write(to text: inout PrometheusText) {
-        text.header(name, help: help, type: "counter")
+        text.header(name, help: help, type: type)
         for (labels, v) in values.withLock({ $0 }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             text.sample(name, labelNames, labels, v)
         }
     }
 }
 
-public final class Gauge: MetricFamily {
-    let name: String
-    let help: String
-    let labelNames: [String]
-    private let values = Mutex<[[String]: Double]>([:])
+public final class Counter: MetricFamily {
+    private let values: LabeledValues
+    var name: String { values.name }
 
     init(name: String, help: String, labelNames: [String]) {
-        self.name = name
-        self.help = help
-        self.labelNames = labelNames
+        values = LabeledValues(name: name, help: help, type: "counter", labelNames: labelNames)
     }
 
-    public func set(_ value: Double, _ labelValues: [String] = []) { values.withLock { $0[labelValues] = value } }
-    public func add(_ delta: Double, _ labelValues: [String] = []) { values.withLock { $0[labelValues, default: 0] += delta } }
+    public func inc(_ labelValues: [String] = [], by amount: Double = 1) { values.update(labelValues) { $0 += amount } }
+    public func value(_ labelValues: [String] = []) -> Double { values.value(labelValues) }
+    func write(to text: inout PrometheusText) { values.write(to: &text) }
+}
 
-    func write(to text: inout PrometheusText) {
-        text.header(name, help: help, type: "gauge")
-        for (labels, v) in values.withLock({ $0 }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            text.sample(name, labelNames, labels, v)
-        }
+public final class Gauge: MetricFamily {
+    private let values: LabeledValues
+    var name: String { values.name }
+
+    init(name: String, help: String, labelNames: [String]) {
+        values = LabeledValues(name: name, help: help, type: "gauge", labelNames: labelNames)
     }
+
+    public func set(_ value: Double, _ labelValues: [String] = []) { values.update(labelValues) { $0 = value } }
+    public func add(_ delta: Double, _ labelValues: [String] = []) { values.update(labelValues) { $0 += delta } }
+    public func value(_ labelValues: [String] = []) -> Double { values.value(labelValues) }
+    func write(to text: inout PrometheusText) { values.write(to: &text) }
 }
 
 public final class Histogram: MetricFamily {
