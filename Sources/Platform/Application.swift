@@ -16,7 +16,7 @@ public final class Application: HTTPApplication {
     private let rejectionChain: Responder
 
     public init(config: AppConfig, routes: Routes, metrics: MetricsRegistry, lifecycle: Lifecycle, logger: Logger,
-                rateLimiter: (any RateLimiter)? = nil) {
+                rateLimiter: (any RateLimiter)? = nil, logSink: LogSink = .standardOutput) {
         self.config = config
         self.metrics = metrics
         self.lifecycle = lifecycle
@@ -26,9 +26,11 @@ public final class Application: HTTPApplication {
         let httpMetrics = HTTPMetrics(registry: metrics)
         let limiter = rateLimiter ?? InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
         let security = SecurityHeadersMiddleware(hstsMaxAge: config.hstsMaxAge)
+        let accessLog = AccessLogMiddleware(metrics: httpMetrics,
+                                            log: AccessLog(sink: logSink, json: config.logJSON, minimumLevel: config.logLevel))
         let middleware: [any Middleware] = [
             RequestIDMiddleware(),
-            AccessLogMiddleware(metrics: httpMetrics),
+            accessLog,
             CompressionMiddleware(minBytes: config.gzipMinBytes, level: config.gzipLevel),
             security,
             CORSMiddleware(config: config.cors),
@@ -37,7 +39,7 @@ public final class Application: HTTPApplication {
         ]
         chain = MiddlewareChain.compose(middleware, terminal: Self.route)
         // Requests the HTTP layer refuses still get an id, metrics, a log line and safe headers.
-        rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), AccessLogMiddleware(metrics: httpMetrics), security]) { _, context in
+        rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), accessLog, security]) { _, context in
             Envelope.error(context.rejection ?? AppError(.internalError, "An internal error occurred"), requestID: context.requestID)
         }
         if let limiter = limiter as? InMemoryRateLimiter {

@@ -30,7 +30,7 @@ public struct JSONLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        let ts = Self.timestamp()
+        let ts = LogTimestamp.string()
         if json {
             JSONWriter.appendRaw("{\"ts\":\"\(ts)\",\"level\":\"\(event.level.rawValue)\",\"msg\":", to: &out)
             JSONWriter.appendString(event.message.description, to: &out)
@@ -76,20 +76,5 @@ public struct JSONLogHandler: LogHandler {
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    /// RFC 3339 UTC with milliseconds.
-    static func timestamp() -> String {
-        var tv = timeval()
-        gettimeofday(&tv, nil)
-        var t = tv.tv_sec
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(tmv.tm_year + 1900)-\(pad(Int(tmv.tm_mon) + 1, 2))-\(pad(Int(tmv.tm_mday), 2))T"
-            + "\(pad(Int(tmv.tm_hour), 2)):\(pad(Int(tmv.tm_min), 2)):\(pad(Int(tmv.tm_sec), 2)).\(pad(Int(tv.tv_usec) / 1000, 3))Z"
     }
 }

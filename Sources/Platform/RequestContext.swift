@@ -14,7 +14,6 @@ public final class RequestContext {
         return l
     }()
     private let baseLogger: Logger
-    var logLevel: Logger.Level { baseLogger.logLevel }
     /// The matched route pattern ("/api/v1/projects/:id"), or a fixed label when none matched.
     /// Metrics use it as a label, so it never holds a raw path.
     public internal(set) var route: String

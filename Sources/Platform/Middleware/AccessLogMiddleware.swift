@@ -5,24 +5,20 @@ import Logging
 /// one access-log line per request.
 public struct AccessLogMiddleware: Middleware {
     let metrics: HTTPMetrics
+    let log: AccessLog
 
-    public init(metrics: HTTPMetrics) { self.metrics = metrics }
+    public init(metrics: HTTPMetrics, log: AccessLog) {
+        self.metrics = metrics
+        self.log = log
+    }
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         let response = try next(request, context)
-        let elapsed = Double(MonotonicClock.nanoseconds() - context.startedAt) / 1e9
-        metrics.record(method: request.method, route: context.route, status: response.status.code, seconds: elapsed)
-        let level: Logger.Level = response.status.code >= 500 ? .error : .info
-        if context.logLevel <= level {
-            context.logger.log(level: level, "request", metadata: [
-                "method": .string(request.method.description),
-                "route": .string(context.route),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .stringConvertible((elapsed * 1_000_000).rounded() / 1000),
-                "bytes": .stringConvertible(response.body.count),
-                "client": .string(context.clientAddress),
-            ])
-        }
+        let elapsedNs = MonotonicClock.nanoseconds() - context.startedAt
+        metrics.record(method: request.method, route: context.route, status: response.status.code, seconds: Double(elapsedNs) / 1e9)
+        log.write(AccessLog.Entry(requestID: context.requestID, method: request.method, route: context.route,
+                                  status: response.status.code, durationMicros: Int(elapsedNs / 1000),
+                                  bytes: response.body.count, client: context.clientAddress))
         return response
     }
 }
