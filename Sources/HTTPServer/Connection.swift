@@ -20,6 +20,8 @@ final class Connection {
     /// The request being handled: what its response needs to know.
     var current: (method: HTTPMethod, version: HTTPVersion, keepAlive: Bool)?
     var inFlight = false
+    /// A streamed body being sent: its producer, its framing, whether a piece is being fetched.
+    var stream: (body: BodyStream, chunked: Bool, keepAlive: Bool, fetching: Bool)?
     var closeAfterWrite = false
     var peerClosed = false
     var lingering = false
@@ -54,7 +56,9 @@ final class Connection {
     var bufferedInput: Int { input.count - inputStart }
 
     /// Nothing received, nothing owed: a keep-alive connection between requests.
-    var isIdle: Bool { bufferedInput == 0 && !assembler.isMidRequest && !inFlight && output.isEmpty && current == nil }
+    var isIdle: Bool {
+        bufferedInput == 0 && !assembler.isMidRequest && !inFlight && output.isEmpty && current == nil && stream == nil
+    }
 
     /// Drops consumed input; gives memory back once a large buffer is empty.
     func compactInput() {

@@ -5,9 +5,17 @@ import Logging
 
 /// A response finished on a worker, on its way back to the loop that owns the connection.
 struct Completion: Sendable {
+    enum Payload: Sendable {
+        case response(Response)
+        /// A piece of a streamed body; nil is the end.
+        case piece([UInt8]?)
+        /// The stream's producer failed after the head was sent.
+        case streamFailed
+    }
+
     let fd: Int32
     let connectionID: UInt64
-    let response: Response
+    let payload: Payload
 }
 
 /// The part of an event loop other threads may touch: an inbox of completions and a wake-up fd.
@@ -249,7 +257,7 @@ final class EventLoop {
     /// Parses and dispatches what is buffered, writes what is owed, then refreshes interest and
     /// deadline. Every path that changes a connection ends here.
     private func advance(_ c: Connection) {
-        parse: while c.current == nil && !c.closeAfterWrite && !c.lingering
+        parse: while c.current == nil && c.stream == nil && !c.closeAfterWrite && !c.lingering
             && c.output.count < limits.outputHighWaterBytes && c.bufferedInput > 0 {
             let start = c.inputStart
             let step = c.input.withUnsafeBufferPointer { p in
@@ -275,8 +283,9 @@ final class EventLoop {
         c.compactInput()
         flush(c)
         guard connection(c.fd) === c else { return }
+        requestNextPiece(c)
 
-        if c.output.isEmpty && c.current == nil {
+        if c.output.isEmpty && c.current == nil && c.stream == nil {
             if c.closeAfterWrite {
                 if !c.lingering { startLingering(c) }
             } else if c.peerClosed {
@@ -316,7 +325,7 @@ final class EventLoop {
         let id = c.id
         let accepted = ctx.pool.submit {
             let response = app.respond(to: request)
-            handle.post(Completion(fd: fd, connectionID: id, response: response))
+            handle.post(Completion(fd: fd, connectionID: id, payload: .response(response)))
         }
         if !accepted {
             c.inFlight = false
@@ -344,7 +353,46 @@ final class EventLoop {
         if needsBody { c.output.append(response.body) }
         c.current = nil
         c.servedRequests += 1
+        if let stream = response.stream, current.method != .HEAD, !response.status.forbidsBody {
+            // HTTP/1.0 has no chunked coding: the end of the body is the end of the connection.
+            let chunked = current.version == .http1_1
+            c.stream = (stream, chunked, keepAlive && chunked, false)
+            return
+        }
         if !keepAlive { c.closeAfterWrite = true }
+    }
+
+    /// Asks a worker for the next piece of a streamed body once most of the last one is written.
+    private func requestNextPiece(_ c: Connection) {
+        guard let s = c.stream, !s.fetching, c.output.count < 64 * 1024 else { return }
+        c.stream!.fetching = true
+        let handle = self.handle
+        let fd = c.fd
+        let id = c.id
+        let accepted = ctx.pool.submit {
+            let payload: Completion.Payload
+            do { payload = .piece(try s.body.next()) } catch { payload = .streamFailed }
+            handle.post(Completion(fd: fd, connectionID: id, payload: payload))
+        }
+        if !accepted { closeConnection(c) }
+    }
+
+    private func receivePiece(_ c: Connection, _ piece: [UInt8]?) {
+        guard let s = c.stream else { return }
+        c.stream!.fetching = false
+        guard let data = piece else {
+            if s.chunked { c.output.append(ResponseSerializer.lastChunk) }
+            c.stream = nil
+            c.idleSince = now
+            if !s.keepAlive { c.closeAfterWrite = true }
+            return
+        }
+        guard !data.isEmpty else { return }
+        if s.chunked {
+            c.output.withTail { ResponseSerializer.appendChunk(data, into: &$0) }
+        } else {
+            c.output.append(data)
+        }
     }
 
     private func drainCompletions() {
@@ -354,10 +402,19 @@ final class EventLoop {
             return taken
         }
         for item in batch {
-            ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed)
+            if case .response = item.payload { ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed) }
             guard let c = connection(item.fd), c.id == item.connectionID else { continue }
-            c.inFlight = false
-            enqueueResponse(c, item.response)
+            switch item.payload {
+            case .response(let response):
+                c.inFlight = false
+                enqueueResponse(c, response)
+            case .piece(let piece):
+                receivePiece(c, piece)
+            case .streamFailed:
+                ctx.logger.error("response stream failed; closing the connection", metadata: ["client": "\(c.remoteAddress)"])
+                closeConnection(c)
+                continue
+            }
             advance(c)
         }
     }
@@ -415,7 +472,7 @@ final class EventLoop {
         } else {
             // Stop reading while a response is pending and enough input is buffered: pipelined
             // bytes wait in the kernel instead of growing our buffer.
-            let stalled = c.current != nil || c.output.count >= limits.outputHighWaterBytes
+            let stalled = c.current != nil || c.stream != nil || c.output.count >= limits.outputHighWaterBytes
             if !c.peerClosed && !c.closeAfterWrite && (!stalled || c.bufferedInput < 64 * 1024) { mask |= Epoll.readable }
             if !c.output.isEmpty { mask |= Epoll.writable }
         }
@@ -433,7 +490,7 @@ final class EventLoop {
             d = c.lingerUntil
         } else if !c.output.isEmpty {
             d = c.lastWriteAt + Int64(limits.writeTimeoutMs)
-        } else if c.current != nil {
+        } else if c.current != nil || c.stream != nil {
             d = 0
         } else if c.assembler.isMidRequest {
             d = c.lastReadAt + Int64(limits.bodyIdleTimeoutMs)

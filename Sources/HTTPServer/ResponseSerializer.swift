@@ -13,7 +13,11 @@ enum ResponseSerializer {
         out.append(contentsOf: r.status.reason.utf8)
         out.append(contentsOf: crlf)
         out.append(contentsOf: date)
-        if !r.status.forbidsBody {
+        if r.status.forbidsBody {
+            // no framing field at all
+        } else if r.stream != nil {
+            if version == .http1_1 { append("Transfer-Encoding: chunked\r\n", &out) }
+        } else {
             append("Content-Length: ", &out)
             appendInt(r.body.count, &out)
             out.append(contentsOf: crlf)
@@ -31,8 +35,18 @@ enum ResponseSerializer {
             out.append(contentsOf: crlf)
         }
         out.append(contentsOf: crlf)
-        return !isHead && !r.status.forbidsBody && !r.body.isEmpty
+        return !isHead && !r.status.forbidsBody && !r.body.isEmpty && r.stream == nil
     }
+
+    /// One piece of a chunked body: size in hex, CRLF, data, CRLF.
+    static func appendChunk(_ data: [UInt8], into out: inout [UInt8]) {
+        out.append(contentsOf: String(data.count, radix: 16).utf8)
+        out.append(contentsOf: crlf)
+        out.append(contentsOf: data)
+        out.append(contentsOf: crlf)
+    }
+
+    static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
 
     /// Copies a header name or value, dropping CR, LF and NUL (response splitting).
     @inline(__always) private static func appendFieldText(_ s: String, _ out: inout [UInt8]) {

@@ -222,3 +222,62 @@ import Testing
         #expect(try c.readResponse().status == 200)
     }
 }
+
+/// Streamed (chunked) response bodies.
+@Suite struct StreamingTests {
+    @Test func chunkedResponseThenKeepAlive() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send("GET /__test/stream?chunks=50&size=3000 HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r = try c.readResponse()
+        #expect(r.status == 200)
+        #expect(r.header("Transfer-Encoding") == "chunked" && r.header("Content-Length") == nil)
+        #expect(r.body.count == 150_000)
+        #expect(r.body.prefix(3000).allSatisfy { $0 == UInt8(ascii: "0") } && r.body.suffix(3000).allSatisfy { $0 == UInt8(ascii: "9") })
+        #expect(try c.readResponse().text == "{\"status\":\"ok\"}", "the pipelined request is answered after the stream")
+    }
+
+    @Test func slowReaderAppliesBackpressure() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        // 32 MB streamed to a client that does not read yet: the server must not buffer it.
+        try c.send("GET /__test/stream?chunks=32&size=1048576 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(1_500_000)
+        let metrics = try server.request("GET", "/metrics").text
+        let rss = metrics.split(separator: "\n").first { $0.hasPrefix("process_resident_memory_bytes ") }
+            .flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+        #expect(rss < 40_000_000, "RSS \(rss) while a 32 MB stream waits on a slow reader")
+        let r = try c.readResponse()
+        #expect(r.body.count == 32 * 1_048_576)
+    }
+
+    @Test func http10StreamIsDelimitedByClose() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send("GET /__test/stream?chunks=4&size=5 HTTP/1.0\r\n\r\n")
+        let r = try c.readResponse()
+        #expect(r.header("Transfer-Encoding") == nil && r.header("Connection") == "close")
+        #expect(r.text == "00000111112222233333")
+    }
+
+    @Test func headOfAStreamSendsNoBody() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send("HEAD /__test/stream HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let h = try c.readResponse(head: true)
+        #expect(h.status == 200 && h.body.isEmpty)
+        #expect(try c.readResponse().status == 200)
+    }
+
+    @Test func failingStreamCutsTheConnectionWithoutTheLastChunk() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send("GET /__test/stream?chunks=10&size=4&fail_after=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(throws: E2EError.self) { try c.readResponse() }
+    }
+}

@@ -100,12 +100,49 @@ final class RawConnection {
             buffer.removeFirst(bodyStart)
             return WireResponse(status: 100, headers: headers, body: [])
         }
-        let length = head || status == 204 || status == 304 ? 0
-            : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
+        let noBody = head || status == 204 || status == 304
+        if !noBody, headers.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased() == "chunked" }) {
+            guard let (body, consumed) = Self.decodeChunked(Array(buffer[bodyStart...])) else { return nil }
+            buffer.removeFirst(bodyStart + consumed)
+            return WireResponse(status: status, headers: headers, body: body)
+        }
+        if !noBody && !headers.contains(where: { $0.0.lowercased() == "content-length" }) {
+            // Delimited by close (HTTP/1.0 streaming): read to EOF.
+            while fill() {}
+            let body = Array(buffer[bodyStart...])
+            buffer.removeAll()
+            return WireResponse(status: status, headers: headers, body: body)
+        }
+        let length = noBody ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
         guard buffer.count >= bodyStart + length else { return nil }
         let body = Array(buffer[bodyStart..<(bodyStart + length)])
         buffer.removeFirst(bodyStart + length)
         return WireResponse(status: status, headers: headers, body: body)
+    }
+
+    /// (body, bytes consumed) once the whole chunked body is buffered; nil while incomplete.
+    /// Walks the chunk sizes first and copies only once the body is complete.
+    static func decodeChunked(_ bytes: [UInt8]) -> ([UInt8], Int)? {
+        var i = 0
+        var pieces: [Range<Int>] = []
+        while true {
+            var lineEnd = i
+            while lineEnd + 1 < bytes.count && !(bytes[lineEnd] == 13 && bytes[lineEnd + 1] == 10) { lineEnd += 1 }
+            guard lineEnd + 1 < bytes.count else { return nil }
+            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText, radix: 16) else { return nil }
+            i = lineEnd + 2
+            if size == 0 {
+                guard bytes.count >= i + 2 else { return nil }
+                var body: [UInt8] = []
+                body.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+                for p in pieces { body.append(contentsOf: bytes[p]) }
+                return (body, i + 2) // no trailers from our server
+            }
+            guard bytes.count >= i + size + 2 else { return nil }
+            pieces.append(i..<(i + size))
+            i += size + 2
+        }
     }
 
     private func find(_ pattern: [UInt8]) -> Int? {
