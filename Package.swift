@@ -21,10 +21,11 @@ let package = Package(
         // Infrastructure: knows nothing of the application.
         .target(name: "HTTPServer", dependencies: ["CSystem", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CZlib"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Crypto"]),
 
         // Platform: configuration, logging, errors, middleware, metrics.
         .target(name: "Platform", dependencies: [
-            "HTTPServer", "Crypto", "CLibPQ",
+            "HTTPServer", "Crypto", "Postgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -37,6 +38,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem"]),
     ],
     swiftLanguageModes: [.v6]

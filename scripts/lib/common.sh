@@ -41,3 +41,8 @@ ensure_build_deps() {
 ensure_command() { # ensure_command COMMAND DEBIAN_PACKAGE
     command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
+
+# A TCP port nobody listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}

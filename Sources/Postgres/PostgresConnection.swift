@@ -1,0 +1,251 @@
+import CLibPQ
+import Glibc
+
+/// One libpq connection. Not thread-safe: the pool hands it to one thread at a time, and the
+/// only ways to get one are `ConnectionPool.withConnection` and `ConnectionPool.transaction`.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    let createdAt: Int64
+    var lastUsedAt: Int64
+    private var statements: [String: String] = [:]
+    private let cacheSize: Int
+    private let notices: NoticeBox
+
+    /// Called with each NOTICE/WARNING the server sends (instead of libpq printing to stderr).
+    final class NoticeBox {
+        let handler: @Sendable (String) -> Void
+        init(_ handler: @escaping @Sendable (String) -> Void) { self.handler = handler }
+    }
+
+    private init(handle: OpaquePointer, cacheSize: Int, notices: NoticeBox) {
+        self.handle = handle
+        self.cacheSize = cacheSize
+        self.notices = notices
+        createdAt = Clock.millis()
+        lastUsedAt = createdAt
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Opens a connection: UTC, ISO dates, UTF-8, the configured statement_timeout.
+    public static func connect(_ config: PostgresConfiguration,
+                               notices: @escaping @Sendable (String) -> Void = { _ in }) throws -> PostgresConnection {
+        let options = "-c statement_timeout=\(config.statementTimeoutMs) -c TimeZone=UTC -c DateStyle=ISO,YMD"
+        let pairs: [(String, String)] = [
+            ("dbname", config.url), ("application_name", config.applicationName),
+            ("connect_timeout", String(max(2, config.connectTimeoutSeconds))), ("options", options),
+            ("client_encoding", "UTF8"),
+        ]
+        let keys = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer { (keys + values).forEach { free($0) } }
+        let conn: OpaquePointer? = keys.map { UnsafePointer($0) }.withUnsafeBufferPointer { k in
+            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in
+                (Array(k) + [nil]).withUnsafeBufferPointer { kk in PQconnectdbParams(kk.baseAddress, v.baseAddress, 1) }
+            }
+        }
+        guard let conn else { throw PostgresError(.connectionFailed, "out of memory creating a connection") }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn)).trimmingCharacters()
+            PQfinish(conn)
+            throw PostgresError(.connectionFailed, message)
+        }
+        let box = NoticeBox(notices)
+        PQsetNoticeProcessor(conn, { arg, message in
+            guard let arg, let message else { return }
+            Unmanaged<NoticeBox>.fromOpaque(arg).takeUnretainedValue().handler(String(cString: message).trimmingCharacters())
+        }, Unmanaged.passUnretained(box).toOpaque())
+        return PostgresConnection(handle: conn, cacheSize: config.statementCacheSize, notices: box)
+    }
+
+    /// Server process id (for pg_terminate_backend in tests and for logs).
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// The socket or the session is unusable.
+    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
+    /// Not idle means inside a transaction (or a failed one): such a connection must not go
+    /// back to the pool as it is.
+    public var isIdleOutsideTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
+
+    /// Runs one parameterized statement. Prepared once per connection and reused afterwards.
+    @discardableResult
+    public func query(_ q: PostgresQuery) throws -> PostgresRows {
+        lastUsedAt = Clock.millis()
+        do {
+            return try run(q)
+        } catch let e as PostgresError where e.sqlState == "0A000" || e.sqlState == "26000" {
+            // "cached plan must not change result type" after a schema change, or a statement
+            // that vanished: forget the cache and prepare again once.
+            statements.removeAll()
+            return try run(q)
+        }
+    }
+
+    private func run(_ q: PostgresQuery) throws -> PostgresRows {
+        var cStrings = q.binds.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let name = try preparedName(q)
+        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buf.count)) { params in
+                let p: UnsafePointer<UnsafePointer<CChar>?>? = buf.isEmpty ? nil : UnsafePointer(params)
+                if let name {
+                    return PQexecPrepared(handle, name, Int32(q.binds.count), p, nil, nil, 0)
+                }
+                return PQexecParams(handle, q.sql, Int32(q.binds.count), nil, p, nil, nil, 0)
+            }
+        }
+        return try consume(result, query: q.sql)
+    }
+
+    private func preparedName(_ q: PostgresQuery) throws -> String? {
+        if let name = statements[q.sql] { return name }
+        guard statements.count < cacheSize else { return nil }
+        let name = "s\(statements.count + 1)"
+        let result = PQprepare(handle, name, q.sql, Int32(q.binds.count), nil)
+        _ = try consume(result, query: q.sql)
+        statements[q.sql] = name
+        return name
+    }
+
+    /// Runs SQL text that may hold several statements (migrations), with no parameters. The
+    /// caller vouches that nothing in it came from input.
+    public func execute(unsafeSQL sql: String) throws {
+        lastUsedAt = Clock.millis()
+        _ = try consume(PQexec(handle, sql), query: String(sql.prefix(200)))
+    }
+
+    /// COPY ... FROM STDIN in text format. `rows` yields one already-encoded line per row (see
+    /// `PostgresCopy.line`); they are sent in 64 KiB batches. Returns the rows copied.
+    @discardableResult
+    public func copyIn(unsafeSQL sql: String, rows: some Sequence<[UInt8]>) throws -> Int {
+        lastUsedAt = Clock.millis()
+        let start = PQexec(handle, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else { _ = try consume(start, query: sql); throw PostgresError(.usage, "not a COPY FROM STDIN") }
+        PQclear(start)
+        var batch: [UInt8] = []
+        batch.reserveCapacity(64 * 1024)
+        func send() throws {
+            guard !batch.isEmpty else { return }
+            let ok = batch.withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+            }
+            guard ok == 1 else { throw connectionError(query: sql) }
+            batch.removeAll(keepingCapacity: true)
+        }
+        do {
+            for row in rows {
+                batch.append(contentsOf: row)
+                if batch.count >= 64 * 1024 { try send() }
+            }
+            try send()
+        } catch {
+            _ = PQputCopyEnd(handle, "client error")
+            drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else { throw connectionError(query: sql) }
+        let result = try consume(PQgetResult(handle), query: sql)
+        drainResults()
+        return result.affectedRows
+    }
+
+    private func drainResults() {
+        while let r = PQgetResult(handle) { PQclear(r) }
+    }
+
+    private func connectionError(query: String) -> PostgresError {
+        var e = PostgresError(.connectionFailed, String(cString: PQerrorMessage(handle)).trimmingCharacters())
+        e.query = query
+        return e
+    }
+
+    /// Turns a PGresult into rows or an error, and frees it.
+    private func consume(_ result: OpaquePointer?, query: String) throws -> PostgresRows {
+        guard let result else { throw connectionError(query: query) }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return Self.rows(result)
+        default:
+            var e = PostgresError(isBroken ? .connectionFailed : .server, field(result, "M") ?? String(cString: PQerrorMessage(handle)).trimmingCharacters())
+            e.sqlState = field(result, "C")
+            e.detail = field(result, "D")
+            e.hint = field(result, "H")
+            e.constraint = field(result, "n")
+            e.table = field(result, "t")
+            e.column = field(result, "c")
+            e.query = query
+            throw e
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+        return String(cString: p)
+    }
+
+    private static func rows(_ result: OpaquePointer) -> PostgresRows {
+        let nFields = Int(PQnfields(result))
+        let nRows = Int(PQntuples(result))
+        let columns = (0..<nFields).map { String(cString: PQfname(result, Int32($0))) }
+        let types = (0..<nFields).map { UInt32(PQftype(result, Int32($0))) }
+        var cells: [[String?]] = []
+        cells.reserveCapacity(nRows)
+        for r in 0..<nRows {
+            var row: [String?] = []
+            row.reserveCapacity(nFields)
+            for c in 0..<nFields {
+                row.append(PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c))))
+            }
+            cells.append(row)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? nRows
+        return PostgresRows(columns: columns, types: types, cells: cells, affectedRows: affected)
+    }
+}
+
+/// Encodes rows for COPY text format: tab-separated, \N for NULL, backslash escapes.
+public enum PostgresCopy {
+    public static func line(_ fields: [String?]) -> [UInt8] {
+        var out: [UInt8] = []
+        for (i, f) in fields.enumerated() {
+            if i > 0 { out.append(0x09) }
+            guard let f else { out.append(contentsOf: [0x5C, UInt8(ascii: "N")]); continue }
+            for b in f.utf8 {
+                switch b {
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                default: out.append(b)
+                }
+            }
+        }
+        out.append(0x0A)
+        return out
+    }
+}
+
+enum Clock {
+    static func millis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        return String(s)
+    }
+}
+
+extension PostgresConnection {
+    /// Inside a transaction that a failed statement has aborted.
+    var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
+}
