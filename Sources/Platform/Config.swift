@@ -1,6 +1,7 @@
 import Glibc
 import HTTPServer
 import Logging
+import Postgres
 
 /// A configuration problem, naming the variable so an operator can fix it at once.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
@@ -72,6 +73,12 @@ public struct AppConfig: Sendable {
     public var gzipMinBytes = 1024
     public var gzipLevel: Int32 = 6
     public var enableTestRoutes = false
+    public var database = PostgresConfiguration(url: AppConfig.defaultDatabaseURL)
+    public var migrateOnStart = true
+    public var migrationsDirectory = "migrations"
+
+    /// The cluster `scripts/run` creates under .data/.
+    public static let defaultDatabaseURL = "postgresql://postgres@127.0.0.1:54329/apiserver"
 
     public init() {}
 
@@ -109,6 +116,15 @@ public struct AppConfig: Sendable {
         ("GZIP_MIN_BYTES", "1024", "compress responses at least this large; 0 disables gzip"),
         ("GZIP_LEVEL", "6", "zlib level 1-9"),
         ("ENABLE_TEST_ROUTES", "false", "mount /__test/* diagnostic routes (refused in production)"),
+        ("DATABASE_URL", defaultDatabaseURL, "PostgreSQL URI; the default is the local cluster scripts/run starts (give a password via DATABASE_URL_FILE)"),
+        ("DB_POOL_SIZE", "8", "connections kept open; matches WORKER_THREADS since a request holds at most one"),
+        ("DB_POOL_MAX_OVERFLOW", "4", "extra connections under bursts and background jobs, closed when idle"),
+        ("DB_POOL_TIMEOUT", "5s", "longest wait for a free connection before 503 DATABASE_UNAVAILABLE"),
+        ("DB_POOL_RECYCLE", "1h", "connections older than this are replaced"),
+        ("DB_STATEMENT_TIMEOUT", "15s", "server-side statement_timeout (504 TIMEOUT_ERROR when hit)"),
+        ("DB_CONNECT_TIMEOUT", "5s", "time allowed to open a connection"),
+        ("MIGRATE_ON_START", "true", "serve applies pending migrations first; default false when APP_ENV=production"),
+        ("MIGRATIONS_DIR", "migrations", "directory of NNNN_name.sql migration files"),
     ]
 
     public static func load(from env: Environment) throws -> AppConfig {
@@ -158,6 +174,19 @@ public struct AppConfig: Sendable {
         c.gzipMinBytes = try r.int("GZIP_MIN_BYTES", 0...(1 << 30)) ?? 1024
         c.gzipLevel = Int32(try r.int("GZIP_LEVEL", 1...9) ?? 6)
         c.enableTestRoutes = try r.bool("ENABLE_TEST_ROUTES") ?? false
+        let url = try r.string("DATABASE_URL") ?? defaultDatabaseURL
+        guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+            throw ConfigError("DATABASE_URL", "must start with postgresql://")
+        }
+        c.database = PostgresConfiguration(url: url)
+        c.database.poolSize = try r.int("DB_POOL_SIZE", 1...500) ?? 8
+        c.database.maxOverflow = try r.int("DB_POOL_MAX_OVERFLOW", 0...500) ?? 4
+        c.database.checkoutTimeoutMs = try r.duration("DB_POOL_TIMEOUT") ?? 5_000
+        c.database.recycleAfterMs = try r.duration("DB_POOL_RECYCLE") ?? 3_600_000
+        c.database.statementTimeoutMs = try r.duration("DB_STATEMENT_TIMEOUT") ?? 15_000
+        c.database.connectTimeoutSeconds = max(1, (try r.duration("DB_CONNECT_TIMEOUT") ?? 5_000) / 1000)
+        c.migrateOnStart = try r.bool("MIGRATE_ON_START") ?? (c.environment != .production)
+        c.migrationsDirectory = try r.string("MIGRATIONS_DIR") ?? "migrations"
 
         if c.environment == .production {
             if c.cors.allowedOrigins.contains("*") {

@@ -1,8 +1,9 @@
 import HTTPServer
 import FoundationEssentials
 
-/// /health (liveness), /ready (readiness) and /metrics (Prometheus). They run inline on the
-/// event loop, so they answer even when every worker is busy.
+/// /health (liveness), /ready (readiness) and /metrics (Prometheus). /health and /metrics run
+/// inline on the event loop, so they answer even when every worker is busy; /ready asks the
+/// database and so runs on a worker.
 public enum OperationalRoutes {
     public static let version = "0.1.0"
 
@@ -13,7 +14,7 @@ public enum OperationalRoutes {
             Response(status: .ok, contentType: "application/json", body: healthBody)
         }
 
-        try routes.get("/ready", RouteOptions(inline: true)) { _, _ in
+        try routes.get("/ready", RouteOptions(inline: checks.isEmpty)) { _, _ in
             var problems: [(String, String)] = []
             if lifecycle.isDraining { problems.append(("process", "draining")) }
             for check in checks { if let p = check.problem() { problems.append((check.name, p)) } }

@@ -3,12 +3,14 @@ import HTTPServer
 import Crypto
 import FoundationEssentials
 import Synchronization
+import Postgres
 
 /// Diagnostic routes mounted only with ENABLE_TEST_ROUTES=true (refused in production). The
 /// end-to-end tests use them to drive real bodies, slow handlers and failures over real sockets.
 public enum TestRoutes {
-    public static func register(_ routes: inout Routes) throws {
+    public static func register(_ routes: inout Routes, database: Database? = nil) throws {
         try registerStream(&routes)
+        if let database { try registerDatabase(&routes, database.pool) }
         struct Echo: Encodable {
             let bytes: Int
             let sha256: String
@@ -72,6 +74,29 @@ final class StreamCounter: Sendable {
         value.withLock { v in
             defer { v += 1 }
             return v
+        }
+    }
+}
+
+extension TestRoutes {
+    /// Routes that hold, probe and break database work, for pool and failure tests.
+    static func registerDatabase(_ routes: inout Routes, _ pool: ConnectionPool) throws {
+        try routes.get("/__test/db/sleep") { request, context in
+            let ms = min(Int(request.query("ms") ?? "100") ?? 100, 30_000)
+            try pool.withConnection { try $0.query("SELECT pg_sleep(\(Double(ms) / 1000))") }
+            return try context.success(["slept_ms": ms])
+        }
+        try routes.get("/__test/db/pid") { _, context in
+            try context.success(["pid": try pool.withConnection { Int($0.backendPID) }])
+        }
+        // A unique violation inside a transaction: must become 409 CONFLICT and leave nothing.
+        try routes.post("/__test/db/conflict") { _, context in
+            try pool.transaction { tx in
+                try tx.query("CREATE TEMP TABLE conflict_probe (email text CONSTRAINT conflict_probe_email_key UNIQUE) ON COMMIT DROP")
+                try tx.query("INSERT INTO conflict_probe VALUES (\("a@example.com"))")
+                try tx.query("INSERT INTO conflict_probe VALUES (\("a@example.com"))")
+            }
+            return try context.success(["inserted": 2])
         }
     }
 }

@@ -162,7 +162,7 @@ public final class ConnectionPool: @unchecked Sendable {
 
     /// Why a pooled connection must not be handed out, or nil when it is fine.
     private func problem(with c: PostgresConnection) -> String? {
-        if c.isBroken { return "broken" }
+        if c.hasDiedWhileIdle { return "closed by server" }
         let now = Clock.millis()
         if now - c.createdAt > Int64(configuration.recycleAfterMs) { return "recycled" }
         if now - c.lastUsedAt > Int64(configuration.validateAfterIdleMs) {

@@ -248,4 +248,16 @@ extension String {
 extension PostgresConnection {
     /// Inside a transaction that a failed statement has aborted.
     var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
+
+    /// For an idle pooled connection: true when the server has closed it meanwhile (restart,
+    /// pg_terminate_backend, idle timeout). An idle connection's socket has nothing to read, so
+    /// readability means a FATAL message or EOF; one poll() costs far less than a ping.
+    var hasDiedWhileIdle: Bool {
+        if isBroken { return true }
+        var pfd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, 0) > 0 else { return false }
+        if PQconsumeInput(handle) == 0 { return true }
+        while let n = PQnotifies(handle) { PQfreemem(n) }
+        return isBroken
+    }
 }

@@ -4,6 +4,7 @@ import Glibc
 import HTTPServer
 import Logging
 import Platform
+import Postgres
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,26 +34,12 @@ struct Serve: ParsableCommand {
     var appEnv: String?
 
     func run() throws {
-        var values = Environment.process().values
-        let overrides: [(String, String?)] = [
+        let config = try Bootstrap.configuration(overrides: [
             ("HOST", host), ("PORT", port.map(String.init)), ("HTTP_THREADS", httpThreads.map(String.init)),
             ("WORKER_THREADS", workerThreads.map(String.init)), ("MAX_CONNECTIONS", maxConnections.map(String.init)),
             ("LOG_LEVEL", logLevel), ("APP_ENV", appEnv),
-        ]
-        for (name, value) in overrides { if let value { values[name] = value } }
-
-        let config: AppConfig
-        do {
-            config = try AppConfig.load(from: Environment(values))
-        } catch let error as ConfigError {
-            FileHandleStderr.write("apiserver: \(error)\n")
-            throw ExitCode(78) // EX_CONFIG
-        }
-
-        LoggingSystem.bootstrap { label in
-            JSONLogHandler(label: label, level: config.logLevel, json: config.logJSON)
-        }
-        let logger = Logger(label: "apiserver")
+        ])
+        let logger = Bootstrap.logging(config)
         defer { LogSink.standardOutput.flush() }
 
         // Block termination signals before any thread starts, so every thread inherits the mask
@@ -63,10 +50,32 @@ struct Serve: ParsableCommand {
         let lifecycle = Lifecycle()
         let metrics = MetricsRegistry()
         ProcessMetrics.register(in: metrics, startTime: lifecycle.startTime)
+        let database: Database
+        do {
+            database = try Database(config: config, metrics: metrics, logger: logger)
+        } catch let e as PostgresError {
+            logger.critical("cannot load migrations", metadata: ["error": .string(e.message)])
+            throw ExitCode(1)
+        }
+        defer { database.shutdown() }
+        logger.info("database", metadata: ["url": .string(config.database.redactedURL), "pool_size": "\(config.database.poolSize)",
+                                           "max_overflow": "\(config.database.maxOverflow)"])
+        if config.migrateOnStart {
+            do {
+                try database.migrator().migrate { m, ms in
+                    logger.info("migration applied", metadata: ["version": "\(m.version)", "name": "\(m.name)", "duration_ms": "\(ms)"])
+                }
+            } catch let e as PostgresError {
+                logger.critical("migrations failed; not starting (MIGRATE_ON_START=true)", metadata: ["error": .string(e.debugDescription)])
+                throw ExitCode(1)
+            }
+        }
+
         var routes = Routes()
-        try OperationalRoutes.register(&routes, metrics: metrics, lifecycle: lifecycle, checks: [], environment: config.environment)
+        try OperationalRoutes.register(&routes, metrics: metrics, lifecycle: lifecycle, checks: [database.readiness],
+                                       environment: config.environment)
         if config.enableTestRoutes {
-            try TestRoutes.register(&routes)
+            try TestRoutes.register(&routes, database: database)
             logger.warning("diagnostic /__test routes are enabled")
         }
         let app = Application(config: config, routes: routes, metrics: metrics, lifecycle: lifecycle, logger: logger)
@@ -101,9 +110,3 @@ struct Serve: ParsableCommand {
     }
 }
 
-enum FileHandleStderr {
-    static func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = Glibc.write(2, &bytes, bytes.count)
-    }
-}

@@ -10,17 +10,21 @@ final class ServerProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var captured = Data()
 
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
     static var binaryPath: String {
-        if let p = ProcessInfo.processInfo.environment["APISERVER_BIN"] { return p }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/apiserver").path
+        ProcessInfo.processInfo.environment["APISERVER_BIN"] ?? repositoryRoot + "/.build/debug/apiserver"
     }
 
     init(_ env: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = ["serve"]
+        let inherited = ProcessInfo.processInfo.environment
         var environment = ["PATH": "/usr/bin:/bin", "PORT": "0", "APP_ENV": "test", "ENABLE_TEST_ROUTES": "true",
-                           "HTTP_THREADS": "2", "LOG_LEVEL": "info"]
+                           "HTTP_THREADS": "2", "LOG_LEVEL": "info", "MIGRATIONS_DIR": Self.repositoryRoot + "/migrations"]
+        if let url = inherited["DATABASE_URL"] { environment["DATABASE_URL"] = url }
         environment.merge(env) { _, new in new }
         process.environment = environment
         process.standardOutput = output

@@ -1,4 +1,6 @@
 import HTTPServer
+import Postgres
+import Logging
 
 /// The error boundary: an `AppError` becomes its envelope; anything else becomes a generic
 /// INTERNAL_ERROR carrying only the request id, while the full error goes to the log.
@@ -14,6 +16,13 @@ public struct ErrorMiddleware: Middleware {
     }
 
     static func response(for error: any Error, context: RequestContext) -> Response {
+        if let db = error as? PostgresError {
+            let mapped = AppError.from(db)
+            // Full detail (SQLSTATE, constraint, statement) for operators; never for clients.
+            let level: Logger.Level = mapped.status.code >= 500 ? .error : .notice
+            context.logger.log(level: level, "database error", metadata: ["error": .string(db.debugDescription)])
+            return Envelope.error(mapped, requestID: context.requestID)
+        }
         if let app = error as? AppError {
             if app.status.code >= 500 {
                 context.logger.error("request failed", metadata: ["code": .string(app.code.rawValue), "error": .string(app.message)])

@@ -1,0 +1,163 @@
+import Glibc
+import Crypto
+
+/// One file of `migrations/`: `NNNN_name.sql`.
+public struct Migration: Sendable, Equatable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+    /// SHA-256 of the file's bytes, hex.
+    public let checksum: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.checksum = SHA256.hex(Array(sql.utf8))
+    }
+
+    public var fileName: String { String(repeating: "0", count: max(0, 4 - String(version).count)) + "\(version)_\(name).sql" }
+
+    /// Reads every `NNNN_name.sql` in `directory`, in version order. Other files are ignored;
+    /// a malformed `.sql` name or a duplicate version is an error.
+    public static func load(directory: String) throws -> [Migration] {
+        guard let dir = opendir(directory) else {
+            throw PostgresError(.migration, "cannot open migrations directory \(directory)")
+        }
+        defer { closedir(dir) }
+        var found: [Migration] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasSuffix(".sql") else { continue }
+            let stem = name.dropLast(4)
+            let parts = stem.split(separator: "_", maxSplits: 1)
+            guard parts.count == 2, parts[0].count == 4, let version = Int(parts[0]), version > 0, !parts[1].isEmpty,
+                  parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw PostgresError(.migration, "migration file \(name) is not named NNNN_name.sql")
+            }
+            let sql = try readFile(directory + "/" + name)
+            if found.contains(where: { $0.version == version }) {
+                throw PostgresError(.migration, "two migration files have version \(version)")
+            }
+            found.append(Migration(version: version, name: String(parts[1]), sql: sql))
+        }
+        return found.sorted { $0.version < $1.version }
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        guard let f = fopen(path, "rb") else { throw PostgresError(.migration, "cannot read \(path)") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+public struct MigrationState: Sendable, Equatable {
+    public enum State: String, Sendable { case applied, pending, edited, missingFile = "missing file" }
+    public let version: Int
+    public let name: String
+    public let state: State
+    public let appliedAt: String?
+}
+
+/// Applies migrations in order, each in its own transaction, under a PostgreSQL advisory lock
+/// so that several instances starting at once apply each migration exactly once. Refuses to run
+/// when an applied migration was edited (checksum) or removed. Migration files must not contain
+/// transaction control (or CREATE INDEX CONCURRENTLY), since each runs inside a transaction.
+public struct Migrator: Sendable {
+    public let pool: ConnectionPool
+    public let migrations: [Migration]
+    /// Arbitrary but fixed: the key of the advisory lock that serializes migrators.
+    static let lockKey = 7_234_001_455
+
+    public init(pool: ConnectionPool, migrations: [Migration]) {
+        self.pool = pool
+        self.migrations = migrations
+    }
+
+    public func status() throws -> [MigrationState] {
+        try pool.withConnection { c in try states(try applied(c)) }
+    }
+
+    /// True when every file is applied unchanged and nothing applied is missing.
+    public func isCurrent() throws -> Bool { try status().allSatisfy { $0.state == .applied } }
+
+    /// Applies what is pending; returns what was applied now. `onApplied` reports each one.
+    @discardableResult
+    public func migrate(onApplied: (Migration, Int) -> Void = { _, _ in }) throws -> [Migration] {
+        try pool.withConnection { c in
+            try c.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+            defer { _ = try? c.query("SELECT pg_advisory_unlock(\(Self.lockKey))") }
+            try c.execute(unsafeSQL: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now(),
+                    duration_ms integer NOT NULL
+                )
+                """)
+            let current = try states(try applied(c))
+            if let bad = current.first(where: { $0.state == .edited || $0.state == .missingFile }) {
+                throw PostgresError(.migration, bad.state == .edited
+                    ? "migration \(bad.version) (\(bad.name)) was edited after it was applied; add a new migration instead"
+                    : "migration \(bad.version) (\(bad.name)) is applied but its file is missing")
+            }
+            let pendingVersions = Set(current.filter { $0.state == .pending }.map(\.version))
+            var done: [Migration] = []
+            for m in migrations where pendingVersions.contains(m.version) {
+                let start = Clock.millis()
+                do {
+                    try c.execute(unsafeSQL: "BEGIN")
+                    try c.execute(unsafeSQL: "SET LOCAL statement_timeout = 0")
+                    try c.execute(unsafeSQL: m.sql)
+                    let ms = Int(Clock.millis() - start)
+                    try c.query("""
+                        INSERT INTO schema_migrations (version, name, checksum, duration_ms)
+                        VALUES (\(m.version), \(m.name), \(m.checksum), \(ms))
+                        """)
+                    try c.execute(unsafeSQL: "COMMIT")
+                    onApplied(m, ms)
+                    done.append(m)
+                } catch var e as PostgresError {
+                    if !c.isBroken { try? c.execute(unsafeSQL: "ROLLBACK") }
+                    e.message = "migration \(m.fileName) failed: \(e.message)"
+                    throw e
+                }
+            }
+            return done
+        }
+    }
+
+    private func applied(_ c: PostgresConnection) throws -> [(Int, String, String, String)] {
+        let exists = try c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first!.decode("present", as: Bool.self)
+        guard exists else { return [] }
+        return try c.query("SELECT version, name, checksum, applied_at::text AS at FROM schema_migrations ORDER BY version").map {
+            (try $0.decode("version", as: Int.self), try $0.decode("name", as: String.self),
+             try $0.decode("checksum", as: String.self), try $0.decode("at", as: String.self))
+        }
+    }
+
+    private func states(_ applied: [(Int, String, String, String)]) throws -> [MigrationState] {
+        var out: [MigrationState] = []
+        for (version, name, checksum, at) in applied {
+            guard let file = migrations.first(where: { $0.version == version }) else {
+                out.append(MigrationState(version: version, name: name, state: .missingFile, appliedAt: at))
+                continue
+            }
+            out.append(MigrationState(version: version, name: name, state: file.checksum == checksum ? .applied : .edited, appliedAt: at))
+        }
+        for m in migrations where !applied.contains(where: { $0.0 == m.version }) {
+            out.append(MigrationState(version: m.version, name: m.name, state: .pending, appliedAt: nil))
+        }
+        return out.sorted { $0.version < $1.version }
+    }
+}

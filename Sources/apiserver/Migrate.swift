@@ -1,0 +1,50 @@
+import ArgumentParser
+import Logging
+import Platform
+import Postgres
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending migrations from MIGRATIONS_DIR, each in its own transaction, under an advisory lock.",
+        discussion: "Refuses to run when an applied migration was edited or removed. Safe to run from several "
+            + "processes at once: each migration is applied exactly once.")
+
+    @Flag(help: "List applied and pending migrations; change nothing.")
+    var status = false
+
+    @Option(name: .customLong("database-url"), help: "Overrides DATABASE_URL.")
+    var databaseURL: String?
+
+    func run() throws {
+        let config = try Bootstrap.configuration(overrides: [("DATABASE_URL", databaseURL)])
+        let logger = Bootstrap.logging(config)
+        defer { LogSink.standardOutput.flush() }
+        let database: Database
+        do {
+            database = try Database(config: config, metrics: MetricsRegistry(), logger: logger)
+        } catch let e as PostgresError {
+            Bootstrap.writeStderr("apiserver migrate: \(e.message)\n")
+            throw ExitCode(1)
+        }
+        defer { database.shutdown() }
+        do {
+            if status {
+                let states = try database.migrator().status()
+                for s in states {
+                    print("\(s.version)\t\(s.name)\t\(s.state.rawValue)\t\(s.appliedAt ?? "-")")
+                }
+                if states.contains(where: { $0.state == .edited || $0.state == .missingFile }) { throw ExitCode(2) }
+                return
+            }
+            let applied = try database.migrator().migrate { m, ms in
+                logger.info("migration applied", metadata: ["version": "\(m.version)", "name": "\(m.name)", "duration_ms": "\(ms)"])
+            }
+            logger.info("migrations current", metadata: ["applied_now": "\(applied.count)", "total": "\(database.migrations.count)"])
+        } catch let e as PostgresError {
+            logger.error("migration failed", metadata: ["error": .string(e.debugDescription)])
+            LogSink.standardOutput.flush()
+            Bootstrap.writeStderr("apiserver migrate: \(e.message)\n")
+            throw ExitCode(1)
+        }
+    }
+}
