@@ -87,7 +87,8 @@ extension TestRoutes {
             return try context.success(["slept_ms": ms])
         }
         try routes.get("/__test/db/pid") { _, context in
-            try context.success(["pid": try pool.withConnection { Int($0.backendPID) }])
+            // Asked of the server, not read from libpq's cache: it proves a live round trip.
+            try context.success(["pid": try pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self) }])
         }
         // A unique violation inside a transaction: must become 409 CONFLICT and leave nothing.
         try routes.post("/__test/db/conflict") { _, context in

@@ -257,7 +257,13 @@ extension PostgresConnection {
         var pfd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, 0) > 0 else { return false }
         if PQconsumeInput(handle) == 0 { return true }
-        while let n = PQnotifies(handle) { PQfreemem(n) }
-        return isBroken
+        // Something arrived unasked: typically the FATAL message of a terminated backend, with
+        // the close still to come. Only a round trip tells for sure.
+        do {
+            try query("SELECT 1")
+            return false
+        } catch {
+            return true
+        }
     }
 }
