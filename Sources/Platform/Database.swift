@@ -70,6 +70,7 @@ final class DatabaseMetrics: PoolObserver {
     let transactions: Counter
     let retries: Counter
     let discarded: Counter
+    let queries: Histogram
     let logger: Logger
 
     init(registry: MetricsRegistry, logger: Logger) {
@@ -79,6 +80,8 @@ final class DatabaseMetrics: PoolObserver {
         transactions = registry.counter("db_transactions_total", help: "Transactions by outcome.", labels: ["outcome"])
         retries = registry.counter("db_transaction_retries_total", help: "Transactions re-run after a serialization failure or deadlock.")
         discarded = registry.counter("db_connections_discarded_total", help: "Connections closed by the pool, by reason.", labels: ["reason"])
+        queries = registry.histogram("db_query_duration_seconds", help: "Duration of database statements.",
+                                     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 15])
         self.logger = logger
     }
 
@@ -87,5 +90,6 @@ final class DatabaseMetrics: PoolObserver {
     func transactionFinished(committed: Bool) { transactions.inc([committed ? "commit" : "rollback"]) }
     func transactionRetried() { retries.inc() }
     func connectionDiscarded(reason: String) { discarded.inc([reason]) }
+    func queryFinished(seconds: Double) { queries.observe(seconds) }
     func notice(_ message: String) { logger.notice("postgres notice", metadata: ["notice": .string(message)]) }
 }

@@ -14,6 +14,7 @@ public protocol PoolObserver: Sendable {
     func transactionRetried()
     func connectionDiscarded(reason: String)
     func notice(_ message: String)
+    func queryFinished(seconds: Double)
 }
 
 public struct PoolStatistics: Sendable, Equatable {
@@ -139,6 +140,7 @@ public final class ConnectionPool: @unchecked Sendable {
                 lock.unlock()
                 do {
                     let c = try PostgresConnection.connect(configuration) { [observer] in observer?.notice($0) }
+                    if let observer { c.onQuery = { observer.queryFinished(seconds: $0) } }
                     observer?.checkedOut(waitSeconds: Double(Clock.millis() - start) / 1000)
                     return c
                 } catch {

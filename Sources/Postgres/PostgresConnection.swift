@@ -10,6 +10,8 @@ public final class PostgresConnection {
     private var statements: [String: String] = [:]
     private let cacheSize: Int
     private let notices: NoticeBox
+    /// Called with each statement's duration in seconds (metrics).
+    var onQuery: ((Double) -> Void)?
 
     /// Called with each NOTICE/WARNING the server sends (instead of libpq printing to stderr).
     final class NoticeBox {
@@ -72,6 +74,15 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ q: PostgresQuery) throws -> PostgresRows {
         lastUsedAt = Clock.millis()
+        if let onQuery {
+            let start = Clock.nanos()
+            defer { onQuery(Double(Clock.nanos() - start) / 1e9) }
+            return try queryRetryingStaleStatements(q)
+        }
+        return try queryRetryingStaleStatements(q)
+    }
+
+    private func queryRetryingStaleStatements(_ q: PostgresQuery) throws -> PostgresRows {
         do {
             return try run(q)
         } catch let e as PostgresError where e.sqlState == "0A000" || e.sqlState == "26000" {
@@ -229,6 +240,12 @@ public enum PostgresCopy {
 }
 
 enum Clock {
+    static func nanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     static func millis() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -55,6 +55,8 @@ import Testing
         let metrics = try server.request("GET", "/metrics").text
         #expect(metrics.contains("db_pool_checkout_timeouts_total 1"))
         #expect(metrics.contains("db_pool_connections{state=\"idle\"} 1"))
+        #expect(metrics.contains("db_query_duration_seconds_count "))
+        #expect(metrics.contains("db_pool_checkout_seconds_bucket{le=\"0.0001\"}"))
     }
 
     @Test func killedBackendIsReplacedAndTheNextRequestSucceeds() throws {
@@ -150,6 +152,7 @@ import Testing
         let details = (r.json?["error"] as? [String: Any])?["details"] as? [[String: String]]
         #expect(details?.first?["field"] == "email")
         #expect(!r.text.contains("a@example.com") && !r.text.contains("INSERT") && !r.text.contains("23505"))
+        #expect(try server.request("GET", "/metrics").text.contains("db_transactions_total{outcome=\"rollback\"} 1"))
     }
 
     @Test func statementTimeoutBecomes504() throws {
