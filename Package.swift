@@ -35,6 +35,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Database benchmarks for scripts/bench-db; not shipped.
+        .executableTarget(name: "dbbench", dependencies: ["Postgres"]),
+
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer"]),
