@@ -120,10 +120,7 @@ public struct Migrator: Sendable {
                     try c.execute(unsafeSQL: "SET LOCAL statement_timeout = 0")
                     try c.execute(unsafeSQL: m.sql)
                     let ms = Int(Clock.millis() - start)
-                    try c.query("""
-                        INSERT INTO schema_migrations (version, name, checksum, duration_ms)
-                        VALUES (\(m.version), \(m.name), \(m.checksum), \(ms))
-                        """)
+                    try c.query(Self.record(m, durationMs: ms))
                     try c.execute(unsafeSQL: "COMMIT")
                     onApplied(m, ms)
                     done.append(m)
@@ -140,11 +137,17 @@ public struct Migrator: Sendable {
     private func applied(_ c: PostgresConnection) throws -> [(Int, String, String, String)] {
         let exists = try c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first!.decode("present", as: Bool.self)
         guard exists else { return [] }
-        return try c.query("SELECT version, name, checksum, applied_at::text AS at FROM schema_migrations ORDER BY version").map {
+        return try c.query(Self.appliedQuery).map {
             (try $0.decode("version", as: Int.self), try $0.decode("name", as: String.self),
              try $0.decode("checksum", as: String.self), try $0.decode("at", as: String.self))
         }
     }
+
+    static func record(_ m: Migration, durationMs: Int) -> PostgresQuery {
+        "INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES (\(m.version), \(m.name), \(m.checksum), \(durationMs))"
+    }
+
+    static let appliedQuery: PostgresQuery = "SELECT version, name, checksum, applied_at::text AS at FROM schema_migrations ORDER BY version"
 
     private func states(_ applied: [(Int, String, String, String)]) throws -> [MigrationState] {
         var out: [MigrationState] = []
@@ -159,5 +162,11 @@ public struct Migrator: Sendable {
             out.append(MigrationState(version: m.version, name: m.name, state: .pending, appliedAt: nil))
         }
         return out.sorted { $0.version < $1.version }
+    }
+}
+
+extension Migrator: StatementCatalog {
+    public static var statements: [PostgresQuery] {
+        [record(Migration(version: 1, name: "sample", sql: ""), durationMs: 0), appliedQuery]
     }
 }
