@@ -19,13 +19,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Infrastructure: knows nothing of the application.
-        .target(name: "HTTPServer", dependencies: ["CSystem", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SystemSupport", dependencies: ["CSystem"]),
+        .target(name: "HTTPServer", dependencies: ["CSystem", "SystemSupport", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CZlib"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ", "Crypto"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Crypto", "SystemSupport"]),
 
         // Platform: configuration, logging, errors, middleware, metrics.
         .target(name: "Platform", dependencies: [
-            "HTTPServer", "Crypto", "Postgres",
+            "HTTPServer", "Crypto", "Postgres", "SystemSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -1,3 +1,4 @@
+import SystemSupport
 import Glibc
 import CSystem
 import Synchronization
@@ -71,7 +72,7 @@ final class EventLoop {
     private var dates = DateCache()
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
     private var pendingCloses: [Int32] = []
-    private var now: Int64 = monotonicMillis()
+    private var now: Int64 = MonotonicClock.milliseconds()
     private var draining = false
     private var acceptPausedUntil: Int64 = 0
     private var limits: HTTPLimits { ctx.limits }
@@ -89,7 +90,7 @@ final class EventLoop {
         defer { events.deallocate() }
         while true {
             let n = epoll.wait(events, capacity: capacity, timeoutMs: waitTimeout())
-            now = monotonicMillis()
+            now = MonotonicClock.milliseconds()
             for i in 0..<n {
                 let fd = csystem_epoll_event_fd(events + i)
                 let mask = csystem_epoll_event_mask(events + i)
@@ -133,7 +134,7 @@ final class EventLoop {
     private func waitTimeout() -> Int32 {
         let cap: Int64 = draining ? 100 : 1000
         guard let earliest = timers.earliest else { return Int32(cap) }
-        return Int32(max(0, min(earliest - monotonicMillis(), cap)))
+        return Int32(max(0, min(earliest - MonotonicClock.milliseconds(), cap)))
     }
 
     // MARK: - Accepting

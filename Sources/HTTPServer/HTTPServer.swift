@@ -1,3 +1,4 @@
+import SystemSupport
 import Glibc
 import Synchronization
 import Logging
@@ -108,8 +109,8 @@ public final class HTTPServer: Sendable {
     @discardableResult
     public func stop(timeoutMs: Int) -> Bool {
         beginShutdown()
-        let deadline = monotonicMillis() + Int64(timeoutMs)
-        while stats.runningLoops.load(ordering: .acquiring) > 0 && monotonicMillis() < deadline {
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMs)
+        while stats.runningLoops.load(ordering: .acquiring) > 0 && MonotonicClock.milliseconds() < deadline {
             usleep(10_000)
         }
         let drained = stats.runningLoops.load(ordering: .acquiring) == 0

@@ -12,10 +12,3 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
 }
-
-/// Milliseconds on the monotonic clock: immune to wall-clock jumps, so timeouts stay honest.
-@inline(__always) func monotonicMillis() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}

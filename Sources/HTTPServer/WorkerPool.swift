@@ -1,3 +1,4 @@
+import SystemSupport
 /// A fixed set of threads running handlers that may block (libpq calls), with a bounded queue:
 /// when it is full `submit` refuses at once and the caller answers 503, rather than letting
 /// latency grow without bound.

@@ -2,6 +2,7 @@ import Glibc
 import HTTPServer
 import Logging
 import Postgres
+import SystemSupport
 
 /// A configuration problem, naming the variable so an operator can fix it at once.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
@@ -38,15 +39,8 @@ public struct Environment: Sendable {
     public func value(_ name: String) throws -> String? {
         if let v = values[name], !v.isEmpty { return v }
         guard let path = values[name + "_FILE"], !path.isEmpty else { return nil }
-        guard let f = fopen(path, "r") else { throw ConfigError(name + "_FILE", "cannot read \(path)") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-            if bytes.count > 1 << 20 { throw ConfigError(name + "_FILE", "file larger than 1 MiB") }
+        guard var bytes = Files.read(path, maxBytes: 1 << 20) else {
+            throw ConfigError(name + "_FILE", "cannot read \(path), or it is larger than 1 MiB")
         }
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
@@ -272,12 +266,3 @@ private struct Reader {
 }
 
 extension DeploymentEnvironment: CaseIterable {}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}

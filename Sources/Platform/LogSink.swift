@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import SystemSupport
 
 /// Where log lines go: one buffer, written to a file descriptor in batches so that logging a
 /// request costs a memcpy rather than a system call. A background flusher writes at least every
@@ -49,15 +50,13 @@ public final class LogSink: Sendable {
     private func startFlusherIfNeeded() {
         guard !started.load(ordering: .relaxed),
               started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        var tid = pthread_t()
-        let me = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&tid, nil, { arg in
-            let sink = Unmanaged<LogSink>.fromOpaque(arg!).takeUnretainedValue()
+        // The sink lives for the whole process (sinks are long-lived by design), so the flusher
+        // never needs to stop. If the thread cannot start, writes still flush at the threshold.
+        try? OSThread.spawn(name: "log-flush") { [self] in
             while true {
                 usleep(100_000)
-                sink.flush()
+                flush()
             }
-        }, me)
-        pthread_detach(tid)
+        }.detach()
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 import HTTPServer
 import Logging
 
@@ -55,14 +56,4 @@ public final class RequestContext {
     public func success<T: Encodable>(_ data: T, status: HTTPStatus = .ok, meta: [(String, String)] = []) throws -> Response {
         try Envelope.success(data, requestID: requestID, meta: meta, status: status)
     }
-}
-
-public enum MonotonicClock {
-    public static func nanoseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    public static func seconds() -> Double { Double(nanoseconds()) / 1e9 }
 }

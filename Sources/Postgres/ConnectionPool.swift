@@ -1,3 +1,4 @@
+import SystemSupport
 import Glibc
 
 public enum IsolationLevel: String, Sendable {
@@ -36,7 +37,7 @@ public struct PoolStatistics: Sendable, Equatable {
 public final class ConnectionPool: @unchecked Sendable {
     public let configuration: PostgresConfiguration
     let observer: (any PoolObserver)?
-    private let lock = PoolLock()
+    private let lock = ConditionLock()
     // Guarded by `lock`.
     private var idle: [PostgresConnection] = []
     private var open = 0
@@ -117,7 +118,7 @@ public final class ConnectionPool: @unchecked Sendable {
     // MARK: - Checkout and return
 
     func checkout() throws -> PostgresConnection {
-        let start = Clock.millis()
+        let start = MonotonicClock.milliseconds()
         let deadline = start + Int64(configuration.checkoutTimeoutMs)
         lock.lock()
         while true {
@@ -132,7 +133,7 @@ public final class ConnectionPool: @unchecked Sendable {
                     lock.lock()
                     continue
                 }
-                observer?.checkedOut(waitSeconds: Double(Clock.millis() - start) / 1000)
+                observer?.checkedOut(waitSeconds: Double(MonotonicClock.milliseconds() - start) / 1000)
                 return c
             }
             if open < configuration.poolSize + configuration.maxOverflow {
@@ -141,7 +142,7 @@ public final class ConnectionPool: @unchecked Sendable {
                 do {
                     let c = try PostgresConnection.connect(configuration) { [observer] in observer?.notice($0) }
                     if let observer { c.onQuery = { observer.queryFinished(seconds: $0) } }
-                    observer?.checkedOut(waitSeconds: Double(Clock.millis() - start) / 1000)
+                    observer?.checkedOut(waitSeconds: Double(MonotonicClock.milliseconds() - start) / 1000)
                     return c
                 } catch {
                     lock.lock()
@@ -152,9 +153,9 @@ public final class ConnectionPool: @unchecked Sendable {
                 }
             }
             waiters += 1
-            let signalled = lock.wait(untilMillis: deadline)
+            let signalled = lock.wait(untilMilliseconds: deadline)
             waiters -= 1
-            if !signalled && Clock.millis() >= deadline {
+            if !signalled && MonotonicClock.milliseconds() >= deadline {
                 lock.unlock()
                 observer?.checkoutTimedOut()
                 throw PostgresError(.poolTimeout, "no database connection free within \(configuration.checkoutTimeoutMs) ms")
@@ -165,7 +166,7 @@ public final class ConnectionPool: @unchecked Sendable {
     /// Why a pooled connection must not be handed out, or nil when it is fine.
     private func problem(with c: PostgresConnection) -> String? {
         if c.hasDiedWhileIdle { return "closed by server" }
-        let now = Clock.millis()
+        let now = MonotonicClock.milliseconds()
         if now - c.createdAt > Int64(configuration.recycleAfterMs) { return "recycled" }
         if now - c.lastUsedAt > Int64(configuration.validateAfterIdleMs) {
             do { try c.query("SELECT 1") } catch { return "failed validation" }
@@ -190,7 +191,7 @@ public final class ConnectionPool: @unchecked Sendable {
             try? c.execute(unsafeSQL: "ROLLBACK")
             if c.isBroken || !c.isIdleOutsideTransaction { reason = "left inside a transaction" }
         }
-        if reason == nil && Clock.millis() - c.createdAt > Int64(configuration.recycleAfterMs) { reason = "recycled" }
+        if reason == nil && MonotonicClock.milliseconds() - c.createdAt > Int64(configuration.recycleAfterMs) { reason = "recycled" }
         lock.lock()
         if reason == nil && !closed && idle.count < configuration.poolSize {
             idle.append(c)

@@ -1,3 +1,4 @@
+import SystemSupport
 import Glibc
 import Crypto
 
@@ -37,26 +38,14 @@ public struct Migration: Sendable, Equatable {
                   parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                 throw PostgresError(.migration, "migration file \(name) is not named NNNN_name.sql")
             }
-            let sql = try readFile(directory + "/" + name)
+            guard let bytes = Files.read(directory + "/" + name) else { throw PostgresError(.migration, "cannot read \(name)") }
+            let sql = String(decoding: bytes, as: UTF8.self)
             if found.contains(where: { $0.version == version }) {
                 throw PostgresError(.migration, "two migration files have version \(version)")
             }
             found.append(Migration(version: version, name: String(parts[1]), sql: sql))
         }
         return found.sorted { $0.version < $1.version }
-    }
-
-    static func readFile(_ path: String) throws -> String {
-        guard let f = fopen(path, "rb") else { throw PostgresError(.migration, "cannot read \(path)") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -114,12 +103,12 @@ public struct Migrator: Sendable {
             let pendingVersions = Set(current.filter { $0.state == .pending }.map(\.version))
             var done: [Migration] = []
             for m in migrations where pendingVersions.contains(m.version) {
-                let start = Clock.millis()
+                let start = MonotonicClock.milliseconds()
                 do {
                     try c.execute(unsafeSQL: "BEGIN")
                     try c.execute(unsafeSQL: "SET LOCAL statement_timeout = 0")
                     try c.execute(unsafeSQL: m.sql)
-                    let ms = Int(Clock.millis() - start)
+                    let ms = Int(MonotonicClock.milliseconds() - start)
                     try c.query(Self.record(m, durationMs: ms))
                     try c.execute(unsafeSQL: "COMMIT")
                     onApplied(m, ms)

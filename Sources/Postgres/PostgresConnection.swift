@@ -1,3 +1,4 @@
+import SystemSupport
 import CLibPQ
 import Glibc
 
@@ -23,7 +24,7 @@ public final class PostgresConnection {
         self.handle = handle
         self.cacheSize = cacheSize
         self.notices = notices
-        createdAt = Clock.millis()
+        createdAt = MonotonicClock.milliseconds()
         lastUsedAt = createdAt
     }
 
@@ -48,14 +49,14 @@ public final class PostgresConnection {
         }
         guard let conn else { throw PostgresError(.connectionFailed, "out of memory creating a connection") }
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(conn)).trimmingCharacters()
+            let message = String(cString: PQerrorMessage(conn)).trimmingWhitespace()
             PQfinish(conn)
             throw PostgresError(.connectionFailed, message)
         }
         let box = NoticeBox(notices)
         PQsetNoticeProcessor(conn, { arg, message in
             guard let arg, let message else { return }
-            Unmanaged<NoticeBox>.fromOpaque(arg).takeUnretainedValue().handler(String(cString: message).trimmingCharacters())
+            Unmanaged<NoticeBox>.fromOpaque(arg).takeUnretainedValue().handler(String(cString: message).trimmingWhitespace())
         }, Unmanaged.passUnretained(box).toOpaque())
         return PostgresConnection(handle: conn, cacheSize: config.statementCacheSize, notices: box)
     }
@@ -73,10 +74,10 @@ public final class PostgresConnection {
     /// Runs one parameterized statement. Prepared once per connection and reused afterwards.
     @discardableResult
     public func query(_ q: PostgresQuery) throws -> PostgresRows {
-        lastUsedAt = Clock.millis()
+        lastUsedAt = MonotonicClock.milliseconds()
         if let onQuery {
-            let start = Clock.nanos()
-            defer { onQuery(Double(Clock.nanos() - start) / 1e9) }
+            let start = MonotonicClock.nanoseconds()
+            defer { onQuery(Double(MonotonicClock.nanoseconds() - start) / 1e9) }
             return try queryRetryingStaleStatements(q)
         }
         return try queryRetryingStaleStatements(q)
@@ -122,7 +123,7 @@ public final class PostgresConnection {
     /// Runs SQL text that may hold several statements (migrations), with no parameters. The
     /// caller vouches that nothing in it came from input.
     public func execute(unsafeSQL sql: String) throws {
-        lastUsedAt = Clock.millis()
+        lastUsedAt = MonotonicClock.milliseconds()
         _ = try consume(PQexec(handle, sql), query: String(sql.prefix(200)))
     }
 
@@ -130,7 +131,7 @@ public final class PostgresConnection {
     /// `PostgresCopy.line`); they are sent in 64 KiB batches. Returns the rows copied.
     @discardableResult
     public func copyIn(unsafeSQL sql: String, rows: some Sequence<[UInt8]>) throws -> Int {
-        lastUsedAt = Clock.millis()
+        lastUsedAt = MonotonicClock.milliseconds()
         let start = PQexec(handle, sql)
         guard PQresultStatus(start) == PGRES_COPY_IN else { _ = try consume(start, query: sql); throw PostgresError(.usage, "not a COPY FROM STDIN") }
         PQclear(start)
@@ -166,7 +167,7 @@ public final class PostgresConnection {
     }
 
     private func connectionError(query: String) -> PostgresError {
-        var e = PostgresError(.connectionFailed, String(cString: PQerrorMessage(handle)).trimmingCharacters())
+        var e = PostgresError(.connectionFailed, String(cString: PQerrorMessage(handle)).trimmingWhitespace())
         e.query = query
         return e
     }
@@ -180,7 +181,7 @@ public final class PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return Self.rows(result)
         default:
-            var e = PostgresError(isBroken ? .connectionFailed : .server, field(result, "M") ?? String(cString: PQerrorMessage(handle)).trimmingCharacters())
+            var e = PostgresError(isBroken ? .connectionFailed : .server, field(result, "M") ?? String(cString: PQerrorMessage(handle)).trimmingWhitespace())
             e.sqlState = field(result, "C")
             e.detail = field(result, "D")
             e.hint = field(result, "H")
@@ -236,29 +237,6 @@ public enum PostgresCopy {
         }
         out.append(0x0A)
         return out
-    }
-}
-
-enum Clock {
-    static func nanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    static func millis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        return String(s)
     }
 }
 

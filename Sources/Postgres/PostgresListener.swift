@@ -1,3 +1,4 @@
+import SystemSupport
 import CLibPQ
 import Glibc
 import Synchronization
@@ -41,14 +42,12 @@ public final class PostgresListener: Sendable {
 
     public func start() {
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        var tid = pthread_t()
-        let me = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&tid, nil, { arg in
-            let listener = Unmanaged<PostgresListener>.fromOpaque(arg!).takeRetainedValue()
-            listener.loop()
-            return nil
-        }, me)
-        pthread_detach(tid)
+        do {
+            try OSThread.spawn(name: "pg-listener") { self.loop() }.detach()
+        } catch {
+            running.store(false, ordering: .releasing)
+            onState("thread start failed")
+        }
     }
 
     /// Stops within about a quarter of a second.

@@ -1,3 +1,4 @@
+import SystemSupport
 import CLibPQ
 
 /// The statements a type runs, built by the same functions its code calls, so a test can
@@ -13,7 +14,7 @@ extension PostgresConnection {
         let result = PQprepare(handle, "", q.sql, Int32(q.binds.count), nil)
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-            var e = PostgresError(.server, String(cString: PQresultErrorMessage(result)).trimmingCharacters())
+            var e = PostgresError(.server, String(cString: PQresultErrorMessage(result)).trimmingWhitespace())
             e.query = q.sql
             throw e
         }

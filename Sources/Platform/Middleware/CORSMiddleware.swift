@@ -1,3 +1,4 @@
+import SystemSupport
 import HTTPServer
 
 /// CORS (Fetch standard): preflights from allowed origins are answered here with the allowed

@@ -1,3 +1,4 @@
+import SystemSupport
 import HTTPServer
 
 /// Per-client rate limiting with per-route-group policies. Every limited response carries the
