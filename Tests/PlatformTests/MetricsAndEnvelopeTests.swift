@@ -87,3 +87,16 @@ import Foundation
         #expect(text.contains("# TYPE pool_connections gauge\npool_connections{state=\"busy\"} 1\npool_connections{state=\"idle\"} 3\n"))
     }
 }
+
+@Suite struct UnlabelledMetricsTests {
+    @Test func unlabelledMetricsExportZeroBeforeTheFirstEvent() {
+        let registry = MetricsRegistry()
+        _ = registry.counter("timeouts_total", help: "Timeouts.")
+        _ = registry.counter("by_kind_total", help: "By kind.", labels: ["kind"])
+        _ = registry.histogram("wait_seconds", help: "Wait.", buckets: [0.1])
+        let text = String(decoding: registry.render(), as: UTF8.self)
+        #expect(text.contains("\ntimeouts_total 0\n"))
+        #expect(text.contains("wait_seconds_bucket{le=\"+Inf\"} 0\n") && text.contains("wait_seconds_count 0\n"))
+        #expect(!text.contains("by_kind_total{"), "labelled families have no series until a label set is used")
+    }
+}

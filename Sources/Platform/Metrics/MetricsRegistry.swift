@@ -70,7 +70,11 @@ final class LabeledValues: Sendable {
 
     func write(to text: inout PrometheusText) {
         text.header(name, help: help, type: type)
-        for (labels, v) in values.withLock({ $0 }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+        var snapshot = values.withLock { $0 }
+        // An unlabelled metric exists from the start: rate() and alerts need the 0 sample
+        // before the first event, or that first event is never seen as an increase.
+        if labelNames.isEmpty && snapshot.isEmpty { snapshot[[]] = 0 }
+        for (labels, v) in snapshot.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             text.sample(name, labelNames, labels, v)
         }
     }
@@ -144,7 +148,8 @@ public final class Histogram: MetricFamily {
 
     func write(to text: inout PrometheusText) {
         text.header(name, help: help, type: "histogram")
-        let snapshot = series.withLock { $0 }
+        var snapshot = series.withLock { $0 }
+        if labelNames.isEmpty && snapshot.isEmpty { snapshot[[]] = Series(counts: [UInt64](repeating: 0, count: buckets.count + 1)) }
         for (labels, s) in snapshot.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             var cumulative: UInt64 = 0
             for (i, b) in buckets.enumerated() {
