@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// A complete HTTP request as handed to the application.
 ///
 /// The head is stored once as raw bytes; the path and query are ranges into it and are decoded
@@ -17,6 +19,9 @@ public struct Request: Sendable {
     public var body: [UInt8]
     /// The peer's address as text ("127.0.0.1", "::1").
     public let remoteAddress: String
+    /// When the request was complete on the event loop (monotonic nanoseconds), so durations
+    /// include any wait for a worker thread.
+    public var receivedAt: Int64
 
     init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
          path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {
@@ -30,6 +35,7 @@ public struct Request: Sendable {
         self.keepAlive = keepAlive
         self.body = body
         self.remoteAddress = remoteAddress
+        self.receivedAt = MonotonicClock.nanoseconds()
     }
 
     /// Builds a request without a socket (tests, internal dispatch). `target` is origin-form.

@@ -1,5 +1,6 @@
 import HTTPServer
 import Logging
+import SystemSupport
 
 /// The application the HTTP server calls: routing, the middleware chain and the error boundary.
 ///
@@ -81,7 +82,8 @@ public final class Application: HTTPApplication {
     private func makeContext(_ request: Request?, match: Router<Route>.Match) -> RequestContext {
         let id = RequestIDMiddleware.requestID(for: request)
         let client = request.map { identity.clientAddress(for: $0) } ?? "unknown"
-        return RequestContext(requestID: id, logger: logger, clientAddress: client, match: match)
+        return RequestContext(requestID: id, logger: logger, clientAddress: client, match: match,
+                              receivedAt: request?.receivedAt ?? MonotonicClock.nanoseconds())
     }
 
     /// The innermost responder: the matched handler, 405 with Allow, OPTIONS, or 404.

@@ -21,17 +21,18 @@ public final class RequestContext {
     public internal(set) var parameters = RouteParameters()
     /// The client's address (after trusted-proxy resolution).
     public let clientAddress: String
+    /// When the request was complete on the event loop: durations include queueing for a worker.
     let startedAt: Int64
     var match: Router<Route>.Match
     /// For rejections built outside the router: the error to render.
     var rejection: AppError?
 
-    init(requestID: String, logger: Logger, clientAddress: String, match: Router<Route>.Match) {
+    init(requestID: String, logger: Logger, clientAddress: String, match: Router<Route>.Match, receivedAt: Int64) {
         self.requestID = requestID
         self.baseLogger = logger
         self.clientAddress = clientAddress
         self.match = match
-        self.startedAt = MonotonicClock.nanoseconds()
+        self.startedAt = receivedAt
         switch match {
         case .found(_, let parameters, let pattern):
             self.route = pattern

@@ -184,6 +184,24 @@ import Testing
         #expect(try server.request("GET", "/health").status == 200, "inline routes still answer")
     }
 
+    @Test func durationsIncludeTimeQueuedForAWorker() throws {
+        let server = try ServerProcess(["WORKER_THREADS": "1"])
+        defer { server.stop() }
+        let a = try RawConnection(port: server.port), b = try RawConnection(port: server.port)
+        try a.send("GET /__test/sleep?ms=300 HTTP/1.1\r\nHost: x\r\nX-Request-ID: first-sleeper\r\n\r\n")
+        try b.send("GET /__test/sleep?ms=300 HTTP/1.1\r\nHost: x\r\nX-Request-ID: second-sleeper\r\n\r\n")
+        #expect(try a.readResponse().status == 200 && b.readResponse().status == 200)
+        usleep(300_000)
+        let durations = server.log.split(separator: "\n").filter { $0.contains("\"msg\":\"request\"") && $0.contains("sleeper") }
+            .compactMap { line -> Double? in
+                guard let r = line.range(of: "\"duration_ms\":") else { return nil }
+                return Double(line[r.upperBound...].prefix { $0.isNumber || $0 == "." })
+            }
+        #expect(durations.count == 2)
+        // One worker: whichever ran second waited ~300 ms in the queue, and that wait counts.
+        #expect((durations.max() ?? 0) >= 550, "\(durations)")
+    }
+
     @Test func invalidConfigurationStopsStartupNamingTheVariable() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
