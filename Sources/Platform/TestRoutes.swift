@@ -10,6 +10,7 @@ import Postgres
 public enum TestRoutes {
     public static func register(_ routes: inout Routes, database: Database? = nil) throws {
         try registerStream(&routes)
+        try registerJSON(&routes)
         if let database { try registerDatabase(&routes, database.pool) }
         struct Echo: Encodable {
             let bytes: Int
@@ -98,6 +99,26 @@ extension TestRoutes {
                 try tx.query("INSERT INTO conflict_probe VALUES (\("a@example.com"))")
             }
             return try context.success(["inserted": 2])
+        }
+    }
+}
+
+extension TestRoutes {
+    /// A strict JSON body, echoed back: exercises JSONBody end to end.
+    struct Transfer: StrictDecodable, Encodable {
+        let amount: Int
+        let currency: String
+        let note: String?
+        static let fields: Set<String> = ["amount", "currency", "note"]
+    }
+
+    static func registerJSON(_ routes: inout Routes) throws {
+        try routes.post("/__test/transfer", RouteOptions(inline: true)) { request, context in
+            let transfer = try JSONBody.decode(Transfer.self, from: request)
+            guard transfer.amount > 0 else {
+                throw AppError.validation([FieldIssue(field: "amount", issue: "must be greater than 0")])
+            }
+            return try context.success(transfer, status: .created)
         }
     }
 }

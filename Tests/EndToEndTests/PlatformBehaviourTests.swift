@@ -217,3 +217,30 @@ import Testing
         #expect(message.contains("PORT"))
     }
 }
+
+@Suite struct JSONInputTests {
+    @Test func badJSONInputGetsFieldLevelErrorsAndGoodInputIsAccepted() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let json = [("Content-Type", "application/json")]
+        let ok = try server.request("POST", "/__test/transfer", headers: json, body: Array(#"{"amount":5,"currency":"EUR"}"#.utf8))
+        #expect(ok.status == 201)
+        #expect((ok.json?["data"] as? [String: Any])?["amount"] as? Int == 5)
+        let cases: [(String, Int, String?)] = [
+            (#"{"amount":5,"currency":"EUR","admin":true}"#, 400, "admin"),
+            (#"{"amount":"5","currency":"EUR"}"#, 400, "amount"),
+            (#"{"currency":"EUR"}"#, 400, "amount"),
+            (#"{"amount":0,"currency":"EUR"}"#, 400, "amount"),
+            (#"{"amount":5,"currency":"EUR""#, 400, "body"),
+        ]
+        for (body, status, field) in cases {
+            let r = try server.request("POST", "/__test/transfer", headers: json, body: Array(body.utf8))
+            #expect(r.status == status, "\(body)")
+            let error = r.json?["error"] as? [String: Any]
+            #expect(error?["code"] as? String == "VALIDATION_ERROR", "\(body)")
+            #expect((error?["details"] as? [[String: String]])?.first?["field"] == field, "\(body): \(r.text)")
+        }
+        let wrongType = try server.request("POST", "/__test/transfer", headers: [("Content-Type", "text/plain")], body: Array("{}".utf8))
+        #expect(wrongType.status == 415)
+    }
+}

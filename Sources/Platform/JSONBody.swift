@@ -1,0 +1,133 @@
+import FoundationEssentials
+import SystemSupport
+import HTTPServer
+
+/// A request body type that names its fields, so that unknown fields are refused instead of
+/// silently ignored (a misspelt optional field would otherwise vanish without a word).
+public protocol StrictDecodable: Decodable {
+    static var fields: Set<String> { get }
+}
+
+/// Decoding JSON request bodies into values, with errors a client can act on.
+public enum JSONBody {
+    /// Decodes the body as `T`:
+    /// - 415 UNSUPPORTED_MEDIA_TYPE unless Content-Type is application/json (or +json);
+    /// - 400 VALIDATION_ERROR for malformed JSON, a missing field, a wrong type or a null, with
+    ///   the field's path ("items[2].amount") in `details`;
+    /// - for `StrictDecodable` types, 400 naming every unknown top-level field.
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
+        let contentType = (request.headers["Content-Type"] ?? "").lowercased()
+        let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingWhitespace() } ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw AppError(.unsupportedMediaType, "Send the body as application/json")
+        }
+        guard !request.body.isEmpty else {
+            throw AppError.validation([FieldIssue(field: "body", issue: "is required")], message: "The request body is empty")
+        }
+        if let strict = T.self as? any StrictDecodable.Type {
+            guard let keys = TopLevelKeys.scan(request.body) else {
+                throw AppError.validation([FieldIssue(field: "body", issue: "must be a JSON object")], message: "The body is not a JSON object")
+            }
+            let unknown = keys.filter { !strict.fields.contains($0) }
+            if !unknown.isEmpty {
+                throw AppError.validation(unknown.map { FieldIssue(field: $0, issue: "is not a known field") },
+                                          message: "The body has unknown fields")
+            }
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(request.body))
+        } catch let e as DecodingError {
+            throw AppError.validation([issue(e)], message: "The body does not match the expected shape")
+        }
+    }
+
+    static func issue(_ e: DecodingError) -> FieldIssue {
+        func path(_ p: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            let keys = p + (last.map { [$0] } ?? [])
+            var out = ""
+            for k in keys {
+                if let i = k.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + k.stringValue }
+            }
+            return out.isEmpty ? "body" : out
+        }
+        switch e {
+        case .keyNotFound(let key, let ctx): return FieldIssue(field: path(ctx.codingPath, key), issue: "is required")
+        case .valueNotFound(_, let ctx): return FieldIssue(field: path(ctx.codingPath), issue: "must not be null")
+        case .typeMismatch(let type, let ctx): return FieldIssue(field: path(ctx.codingPath), issue: "must be \(describe(type))")
+        case .dataCorrupted(let ctx):
+            return ctx.codingPath.isEmpty ? FieldIssue(field: "body", issue: "is not valid JSON")
+                                          : FieldIssue(field: path(ctx.codingPath), issue: "has an invalid value")
+        @unknown default: return FieldIssue(field: "body", issue: "is invalid")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type, is Decimal.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "a valid value"
+        }
+    }
+}
+
+/// The keys of a top-level JSON object, without decoding the values. Nil when the input is
+/// not an object (the decoder then reports the precise problem).
+enum TopLevelKeys {
+    static func scan(_ b: [UInt8]) -> [String]? {
+        var i = 0
+        func skipSpace() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
+        func string() -> String? {
+            guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+            i += 1
+            var bytes: [UInt8] = []
+            while i < b.count, b[i] != UInt8(ascii: "\"") {
+                if b[i] == UInt8(ascii: "\\") { bytes.append(b[i]); i += 1 }
+                if i < b.count { bytes.append(b[i]); i += 1 }
+            }
+            guard i < b.count else { return nil }
+            i += 1
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        func skipValue() -> Bool {
+            skipSpace()
+            guard i < b.count else { return false }
+            if b[i] == UInt8(ascii: "\"") { return string() != nil }
+            var depth = 0
+            while i < b.count {
+                switch b[i] {
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return true }
+                    depth -= 1
+                case UInt8(ascii: ","): if depth == 0 { return true }
+                case UInt8(ascii: "\""): if string() == nil { return false }; continue
+                default: break
+                }
+                i += 1
+            }
+            return depth == 0
+        }
+        skipSpace()
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        var keys: [String] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") { return keys }
+        while true {
+            skipSpace()
+            guard let key = string() else { return nil }
+            keys.append(key)
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            guard skipValue() else { return nil }
+            skipSpace()
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: "}") { return keys }
+            guard b[i] == UInt8(ascii: ",") else { return nil }
+            i += 1
+        }
+    }
+}
