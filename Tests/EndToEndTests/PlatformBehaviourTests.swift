@@ -178,9 +178,21 @@ import Testing
         let server = try ServerProcess(["WORKER_THREADS": "1", "WORKER_QUEUE_LIMIT": "1"])
         defer { server.stop() }
         let connections = try (0..<4).map { _ in try RawConnection(port: server.port) }
-        for c in connections { try c.send("GET /__test/sleep?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n") }
-        let statuses = try connections.map { try $0.readResponse().status }.sorted()
-        #expect(statuses == [200, 200, 503, 503], "\(statuses)")
+        // The first request must be running on the only worker before the others arrive,
+        // otherwise it may still occupy the single queue slot.
+        try connections[0].send("GET /__test/sleep?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        var running = false
+        for _ in 0..<100 where !running {
+            usleep(20_000)
+            let metrics = try server.request("GET", "/metrics").text
+            // In flight: the sleeper and this /metrics request itself; nothing left queued.
+            running = metrics.contains("http_requests_in_flight 2") && metrics.contains("http_worker_queue_depth 0")
+        }
+        #expect(running)
+        for c in connections.dropFirst() { try c.send("GET /__test/sleep?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n") }
+        let statuses = try connections.map { try $0.readResponse().status }
+        #expect(statuses[0] == 200)
+        #expect(statuses.dropFirst().sorted() == [200, 503, 503], "one queued, two refused: \(statuses)")
         #expect(try server.request("GET", "/health").status == 200, "inline routes still answer")
     }
 
