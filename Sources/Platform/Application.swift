@@ -29,18 +29,20 @@ public final class Application: HTTPApplication {
         let security = SecurityHeadersMiddleware(hstsMaxAge: config.hstsMaxAge)
         let accessLog = AccessLogMiddleware(metrics: httpMetrics,
                                             log: AccessLog(sink: logSink, json: config.logJSON, minimumLevel: config.logLevel))
+        let cors = CORSMiddleware(config: config.cors)
         let middleware: [any Middleware] = [
             RequestIDMiddleware(),
             accessLog,
             CompressionMiddleware(minBytes: config.gzipMinBytes, level: config.gzipLevel),
             security,
-            CORSMiddleware(config: config.cors),
+            cors,
             RateLimitMiddleware(config: config.rateLimit, limiter: limiter, identity: identity, registry: metrics),
             ErrorMiddleware(),
         ]
         chain = MiddlewareChain.compose(middleware, terminal: Self.route)
-        // Requests the HTTP layer refuses still get an id, metrics, a log line and safe headers.
-        rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), accessLog, security]) { _, context in
+        // Requests the HTTP layer refuses still get an id, metrics, a log line, safe headers and
+        // CORS headers (so a browser can read why it was refused).
+        rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), accessLog, security, cors]) { _, context in
             Envelope.error(context.rejection ?? AppError(.internalError, "An internal error occurred"), requestID: context.requestID)
         }
         if let limiter = limiter as? InMemoryRateLimiter {

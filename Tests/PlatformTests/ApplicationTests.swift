@@ -125,5 +125,10 @@ import Logging
         #expect(String(decoding: r.body, as: UTF8.self).contains("\"URI_TOO_LONG\""))
         #expect(r.headers["X-Request-ID"] != nil && r.headers["X-Content-Type-Options"] == "nosniff")
         #expect(app.rejection(.overloaded, request: nil).headers["Retry-After"] == "1")
+        let browser = try makeApp(["CORS_ALLOWED_ORIGINS": "https://app.example"])
+        let tooLarge = browser.rejection(.malformed(.payloadTooLarge(limit: 10)),
+                                         request: Request(method: .POST, target: "/x", headers: [("Origin", "https://app.example")]))
+        #expect(tooLarge.status.code == 413)
+        #expect(tooLarge.headers["Access-Control-Allow-Origin"] == "https://app.example", "a browser can read why it was refused")
     }
 }
