@@ -143,6 +143,20 @@ import Testing
         #expect(server.log.contains("\"drained\":\"true\""))
     }
 
+    @Test func drainDelayKeepsServingWhileReadinessFails() throws {
+        let server = try ServerProcess(["SHUTDOWN_DRAIN_DELAY": "1500ms"])
+        let c = try RawConnection(port: server.port)
+        try c.send("GET /ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try c.readResponse().status == 200)
+        kill(server.process.processIdentifier, SIGTERM)
+        usleep(300_000)
+        try c.send("GET /ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        let draining = try c.readResponse()
+        #expect(draining.status == 503 && draining.text.contains("draining"), "load balancers see not-ready first")
+        #expect(try server.request("GET", "/health").status == 200, "new connections are still served during the delay")
+        #expect(server.stop() == 0)
+    }
+
     @Test func shutdownTimeoutBoundsTheWait() throws {
         let server = try ServerProcess(["SHUTDOWN_TIMEOUT": "500ms"])
         let slow = try RawConnection(port: server.port)

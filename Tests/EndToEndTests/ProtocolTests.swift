@@ -281,3 +281,39 @@ import Testing
         #expect(throws: E2EError.self) { try c.readResponse() }
     }
 }
+
+/// Timeouts that protect the server from slow or stalled clients.
+@Suite struct SlowClientTests {
+    @Test func stalledBodyGets408() throws {
+        let server = try ServerProcess(["BODY_TIMEOUT": "1s"])
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port, timeout: 5)
+        try c.send("POST /__test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        let start = Date()
+        let r = try c.readResponse()
+        #expect(r.status == 408)
+        #expect(Date().timeIntervalSince(start) < 3)
+        #expect(c.isClosedByPeer())
+    }
+
+    @Test func readerThatNeverReadsIsDisconnected() throws {
+        let server = try ServerProcess(["WRITE_TIMEOUT": "1s"])
+        defer { server.stop() }
+        // A small receive window so the server's writes stall quickly.
+        let c = try RawConnection(port: server.port, timeout: 10, receiveBuffer: 4096)
+        try c.send("GET /__test/stream?chunks=64&size=1048576 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(3_000_000)
+        // Everything the server managed to send before giving up, then EOF: far less than 64 MB.
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(c.fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received += n
+        }
+        #expect(received < 16 * 1_048_576, "received \(received) bytes")
+        let open = try server.request("GET", "/metrics").text
+            .split(separator: "\n").first { $0.hasPrefix("http_open_connections ") }
+        #expect(open == "http_open_connections 1", "only the metrics request itself remains")
+    }
+}
