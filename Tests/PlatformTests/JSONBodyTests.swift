@@ -65,3 +65,48 @@ import HTTPServer
         #expect(TopLevelKeys.scan(Array("\"str\"".utf8)) == nil)
     }
 }
+
+@Suite struct JSONBodyFuzzTests {
+    struct Rng: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// Random and mutated bodies: decoding ends in a value or an AppError, never a crash or
+    /// another error type.
+    @Test func arbitraryBodiesNeverCrash() {
+        var rng = Rng(state: 7)
+        let seeds = [#"{"customer":"c","lines":[{"sku":"A","quantity":2}],"note":"n\"q"}"#, #"{"a":[1,{"b":"}"}],"c":"\\"}"#, "{}"]
+        let alphabet = Array(#"{}[]":,\ 0123abc-.eE+nulltruefalse"#.utf8) + [0, 0xFF, 0x0A]
+        for i in 0..<20_000 {
+            var bytes = Array(seeds[i % seeds.count].utf8)
+            if i % 4 == 0 {
+                bytes = (0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            } else {
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    let pos = Int.random(in: 0...bytes.count, using: &rng)
+                    switch Int.random(in: 0..<3, using: &rng) {
+                    case 0 where pos < bytes.count: bytes[pos] = alphabet.randomElement(using: &rng)!
+                    case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: pos)
+                    default: if pos < bytes.count { bytes.remove(at: pos) }
+                    }
+                }
+            }
+            _ = TopLevelKeys.scan(bytes)
+            let request = Request(method: .POST, target: "/", headers: [("Content-Type", "application/json")], body: bytes)
+            do {
+                _ = try JSONBody.decode(JSONBodyTests.Order.self, from: request)
+            } catch is AppError {
+            } catch {
+                Issue.record("unexpected error type for \(String(decoding: bytes, as: UTF8.self)): \(error)")
+                return
+            }
+        }
+    }
+}
