@@ -39,9 +39,9 @@ let package = Package(
         // Database benchmarks for scripts/bench-db; not shipped.
         .executableTarget(name: "dbbench", dependencies: ["Postgres"]),
 
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem"]),
     ],

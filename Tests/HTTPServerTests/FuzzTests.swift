@@ -1,20 +1,10 @@
 import Testing
+import SystemSupport
 @testable import HTTPServer
 
 /// Random and mutated inputs: the assembler must never crash and must always end in a request,
 /// a clean "need more" or a framed error; and after an error it must never yield more requests.
 @Suite struct FuzzTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let seeds = RequestParserTests.samples + [
         "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc",
         "GET http://h/p?q=%41 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -22,7 +12,7 @@ import Testing
     static let interesting: [UInt8] = Array("\r\n :;,%0aA\t\u{0}\u{7f}-chunkedHTTP/1.1".utf8) + [0xFF, 0x80]
 
     @Test func mutatedRequestsNeverCrash() {
-        var rng = SplitMix(state: 0xC0FFEE)
+        var rng = SplitMix64(seed: 0xC0FFEE)
         var limits = HTTPLimits()
         limits.maxBodyBytes = 4096
         for i in 0..<20_000 {
@@ -41,7 +31,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<5_000 {
             let n = Int.random(in: 0..<300, using: &rng)
             let bytes = (0..<n).map { _ in Bool.random(using: &rng) ? Self.interesting.randomElement(using: &rng)! : UInt8.random(in: 0...255, using: &rng) }
@@ -49,7 +39,7 @@ import Testing
         }
     }
 
-    private func check(_ bytes: [UInt8], limits: HTTPLimits, rng: inout SplitMix) {
+    private func check(_ bytes: [UInt8], limits: HTTPLimits, rng: inout SplitMix64) {
         // Split at random points, as the network would.
         var chunks: [[UInt8]] = []
         var i = 0

@@ -1,4 +1,5 @@
 import Testing
+import SystemSupport
 @testable import Platform
 import HTTPServer
 
@@ -67,21 +68,10 @@ import HTTPServer
 }
 
 @Suite struct JSONBodyFuzzTests {
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Random and mutated bodies: decoding ends in a value or an AppError, never a crash or
     /// another error type.
     @Test func arbitraryBodiesNeverCrash() {
-        var rng = Rng(state: 7)
+        var rng = SplitMix64(seed: 7)
         let seeds = [#"{"customer":"c","lines":[{"sku":"A","quantity":2}],"note":"n\"q"}"#, #"{"a":[1,{"b":"}"}],"c":"\\"}"#, "{}"]
         let alphabet = Array(#"{}[]":,\ 0123abc-.eE+nulltruefalse"#.utf8) + [0, 0xFF, 0x0A]
         for i in 0..<20_000 {
