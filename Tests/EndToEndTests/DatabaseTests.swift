@@ -38,6 +38,21 @@ import Testing
         return String(databaseURL[..<databaseURL.lastIndex(of: "/")!]) + "/" + name
     }
 
+    /// A port nothing listens on right now: bind to port 0 and ask the kernel which it chose.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw E2EError("no free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
     static func errorCode(_ r: WireResponse) -> String? { (r.json?["error"] as? [String: Any])?["code"] as? String }
 
     @Test func poolExhaustionGives503ThenRecovers() throws {
@@ -75,7 +90,7 @@ import Testing
     @Test func survivesPostgresStopAndStart() throws {
         let script = try #require(ProcessInfo.processInfo.environment["APISERVER_PG_SCRIPT"], "run through scripts/test")
         let dir = NSTemporaryDirectory() + "e2e-pg-" + UUID().uuidString.prefix(8)
-        let port = String(Int.random(in: 30_000...39_999))
+        let port = String(try Self.freePort())
         let (started, url) = try Self.run(script, ["start", dir, port, "--throwaway"])
         #expect(started == 0, "\(url)")
         defer {
