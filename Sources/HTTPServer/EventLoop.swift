@@ -365,7 +365,7 @@ final class EventLoop {
 
     /// Asks a worker for the next piece of a streamed body once most of the last one is written.
     private func requestNextPiece(_ c: Connection) {
-        guard let s = c.stream, !s.fetching, c.output.count < 64 * 1024 else { return }
+        guard let s = c.stream, !s.fetching, c.output.count < limits.streamLowWaterBytes else { return }
         c.stream!.fetching = true
         let handle = self.handle
         let fd = c.fd
@@ -474,7 +474,7 @@ final class EventLoop {
             // Stop reading while a response is pending and enough input is buffered: pipelined
             // bytes wait in the kernel instead of growing our buffer.
             let stalled = c.current != nil || c.stream != nil || c.output.count >= limits.outputHighWaterBytes
-            if !c.peerClosed && !c.closeAfterWrite && (!stalled || c.bufferedInput < 64 * 1024) { mask |= Epoll.readable }
+            if !c.peerClosed && !c.closeAfterWrite && (!stalled || c.bufferedInput < limits.stalledInputBytes) { mask |= Epoll.readable }
             if !c.output.isEmpty { mask |= Epoll.writable }
         }
         if mask != c.interest {

@@ -27,6 +27,11 @@ public struct HTTPLimits: Sendable, Equatable {
     public var readBudgetBytes: Int = 256 * 1024
     /// Bytes written to one connection per wake-up.
     public var writeBudgetBytes: Int = 1024 * 1024
+    /// While a response is pending, pipelined input is read only up to this much; the rest
+    /// waits in the kernel.
+    public var stalledInputBytes: Int = 64 * 1024
+    /// A streamed body's next piece is produced only while less than this is unsent.
+    public var streamLowWaterBytes: Int = 64 * 1024
     /// Stray empty lines tolerated before a request line (RFC 9112 section 2.2).
     public var maxLeadingEmptyLines: Int = 8
 
