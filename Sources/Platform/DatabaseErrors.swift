@@ -6,9 +6,9 @@ extension AppError {
     public static func from(_ e: PostgresError) -> AppError {
         switch e.code {
         case .poolTimeout, .poolClosed, .connectionFailed:
-            return AppError(.databaseUnavailable, "The database is unavailable; retry shortly", headers: [("Retry-After", "1")])
+            return databaseUnavailable
         case .server where e.isConnectionFailure:
-            return AppError(.databaseUnavailable, "The database is unavailable; retry shortly", headers: [("Retry-After", "1")])
+            return databaseUnavailable
         case .server:
             break
         case .decoding, .migration, .usage:
@@ -33,19 +33,27 @@ extension AppError {
         case "40001", "40P01":
             return AppError(.conflict, "A concurrent change conflicted with this request; retry it")
         case "53300", "57P01", "57P02", "57P03":
-            return AppError(.databaseUnavailable, "The database is unavailable; retry shortly", headers: [("Retry-After", "1")])
+            return databaseUnavailable
         default:
             return AppError(.internalError, "An internal error occurred")
         }
     }
 
+    static let databaseUnavailable = AppError(.databaseUnavailable, "The database is unavailable; retry shortly",
+                                              headers: [("Retry-After", "1")])
+
     /// "Key (lower(email))=(...) already exists." -> "email"; "Key (a, b)=..." -> "a, b".
+    /// An opening parenthesis starts over, so a function's argument (the column) is what remains.
     static func keyColumn(_ detail: String?) -> String? {
         guard let d = detail, let open = d.firstIndex(of: "("), d.hasPrefix("Key ") else { return nil }
         var depth = 0
         var name = ""
         for ch in d[d.index(after: open)...] {
-            if ch == "(" { depth += 1; continue }
+            if ch == "(" {
+                depth += 1
+                name = ""
+                continue
+            }
             if ch == ")" {
                 if depth == 0 { break }
                 depth -= 1
@@ -53,8 +61,7 @@ extension AppError {
             }
             name.append(ch)
         }
-        let cleaned = name.replacingOccurrences(of: "lower", with: "")
-        return cleaned.isEmpty ? nil : cleaned
+        return name.isEmpty ? nil : name
     }
 
     /// "users_email_format" on table users -> "email".
@@ -67,18 +74,5 @@ extension AppError {
             break
         }
         return c.isEmpty ? nil : c
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: target) {
-            out += rest[..<r.lowerBound] + replacement
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
     }
 }

@@ -100,3 +100,12 @@ import Foundation
         #expect(!text.contains("by_kind_total{"), "labelled families have no series until a label set is used")
     }
 }
+
+@Suite struct DatabaseErrorMappingTests {
+    @Test func keyColumnNamesTheColumnNotItsWrapper() {
+        #expect(AppError.keyColumn("Key (lower(email))=(a@x) already exists.") == "email")
+        #expect(AppError.keyColumn("Key (follower_count)=(3) already exists.") == "follower_count")
+        #expect(AppError.keyColumn("Key (data_source_id, external_id)=(x, y) already exists.") == "data_source_id, external_id")
+        #expect(AppError.keyColumn("no key here") == nil)
+    }
+}
