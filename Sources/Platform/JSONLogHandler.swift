@@ -30,9 +30,10 @@ public struct JSONLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        let ts = LogTimestamp.string()
         if json {
-            JSONWriter.appendRaw("{\"ts\":\"\(ts)\",\"level\":\"\(event.level.rawValue)\",\"msg\":", to: &out)
+            JSONWriter.appendRaw("{\"ts\":\"", to: &out)
+            LogTimestamp.append(to: &out)
+            JSONWriter.appendRaw("\",\"level\":\"\(event.level.rawValue)\",\"msg\":", to: &out)
             JSONWriter.appendString(event.message.description, to: &out)
             for key in merged.keys.sorted() {
                 out.append(UInt8(ascii: ","))
@@ -42,7 +43,8 @@ public struct JSONLogHandler: LogHandler {
             }
             out.append(contentsOf: "}\n".utf8)
         } else {
-            out.append(contentsOf: "\(ts) \(event.level.rawValue.uppercased()) \(event.message)".utf8)
+            LogTimestamp.append(to: &out)
+            out.append(contentsOf: " \(event.level.rawValue.uppercased()) \(event.message)".utf8)
             for key in merged.keys.sorted() { out.append(contentsOf: " \(key)=\(merged[key]!)".utf8) }
             out.append(0x0A)
         }

@@ -24,12 +24,6 @@ enum LogTimestamp {
         out.append(UInt8(ascii: "Z"))
     }
 
-    static func string() -> String {
-        var out: [UInt8] = []
-        append(to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     @inline(__always) static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
