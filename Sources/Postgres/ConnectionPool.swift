@@ -80,7 +80,8 @@ public final class ConnectionPool: @unchecked Sendable {
         }
     }
 
-    private func runTransaction<T>(on c: PostgresConnection, isolation: IsolationLevel, _ body: (Transaction) throws -> T) throws -> T {
+    /// The transaction scope on a given connection (the migrator's holds its advisory lock).
+    func runTransaction<T>(on c: PostgresConnection, isolation: IsolationLevel, _ body: (Transaction) throws -> T) throws -> T {
         try c.execute(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
         let tx = Transaction(connection: c)
         defer { tx.isOpen = false }

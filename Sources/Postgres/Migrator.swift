@@ -104,20 +104,21 @@ public struct Migrator: Sendable {
             var done: [Migration] = []
             for m in migrations where pendingVersions.contains(m.version) {
                 let start = MonotonicClock.milliseconds()
+                let ms: Int
                 do {
-                    try c.execute(unsafeSQL: "BEGIN")
-                    try c.execute(unsafeSQL: "SET LOCAL statement_timeout = 0")
-                    try c.execute(unsafeSQL: m.sql)
-                    let ms = Int(MonotonicClock.milliseconds() - start)
-                    try c.query(Self.record(m, durationMs: ms))
-                    try c.execute(unsafeSQL: "COMMIT")
-                    onApplied(m, ms)
-                    done.append(m)
+                    ms = try pool.runTransaction(on: c, isolation: .readCommitted) { tx in
+                        try tx.connection.execute(unsafeSQL: "SET LOCAL statement_timeout = 0")
+                        try tx.connection.execute(unsafeSQL: m.sql)
+                        let ms = Int(MonotonicClock.milliseconds() - start)
+                        try tx.query(Self.record(m, durationMs: ms))
+                        return ms
+                    }
                 } catch var e as PostgresError {
-                    if !c.isBroken { try? c.execute(unsafeSQL: "ROLLBACK") }
                     e.message = "migration \(m.fileName) failed: \(e.message)"
                     throw e
                 }
+                onApplied(m, ms)
+                done.append(m)
             }
             return done
         }
