@@ -33,6 +33,14 @@ public final class Database: Sendable {
 
     public func migrator() -> Migrator { Migrator(pool: pool, migrations: migrations) }
 
+    /// Applies pending migrations, logging each one.
+    @discardableResult
+    public func migrate(logger: Logger) throws -> [Migration] {
+        try migrator().migrate { m, ms in
+            logger.info("migration applied", metadata: ["version": "\(m.version)", "name": "\(m.name)", "duration_ms": "\(ms)"])
+        }
+    }
+
     public var readiness: any ReadinessCheck { DatabaseReadiness(pool: probePool, migrations: migrations) }
 
     public func shutdown() {

@@ -36,9 +36,7 @@ struct Migrate: ParsableCommand {
                 if states.contains(where: { $0.state == .edited || $0.state == .missingFile }) { throw ExitCode(2) }
                 return
             }
-            let applied = try database.migrator().migrate { m, ms in
-                logger.info("migration applied", metadata: ["version": "\(m.version)", "name": "\(m.name)", "duration_ms": "\(ms)"])
-            }
+            let applied = try database.migrate(logger: logger)
             logger.info("migrations current", metadata: ["applied_now": "\(applied.count)", "total": "\(database.migrations.count)"])
         } catch let e as PostgresError {
             logger.error("migration failed", metadata: ["error": .string(e.debugDescription)])

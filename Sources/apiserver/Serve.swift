@@ -62,9 +62,7 @@ struct Serve: ParsableCommand {
                                            "max_overflow": "\(config.database.maxOverflow)"])
         if config.migrateOnStart {
             do {
-                try database.migrator().migrate { m, ms in
-                    logger.info("migration applied", metadata: ["version": "\(m.version)", "name": "\(m.name)", "duration_ms": "\(ms)"])
-                }
+                try database.migrate(logger: logger)
             } catch let e as PostgresError {
                 logger.critical("migrations failed; not starting (MIGRATE_ON_START=true)", metadata: ["error": .string(e.debugDescription)])
                 throw ExitCode(1)
