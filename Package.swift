@@ -41,7 +41,7 @@ let package = Package(
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "SystemSupport"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem"]),
     ],

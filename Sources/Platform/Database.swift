@@ -96,6 +96,11 @@ final class DatabaseMetrics: PoolObserver {
     func checkedOut(waitSeconds: Double) { checkoutSeconds.observe(waitSeconds) }
     func checkoutTimedOut() { timeouts.inc() }
     func transactionFinished(committed: Bool) { transactions.inc([committed ? "commit" : "rollback"]) }
+    func commitFailed(_ error: PostgresError) {
+        transactions.inc([error.outcomeUnknown ? "commit_unknown" : "commit_failed"])
+        logger.error(error.outcomeUnknown ? "COMMIT outcome unknown: the connection broke during COMMIT" : "COMMIT failed; rolled back",
+                     metadata: ["error": .string(error.debugDescription)])
+    }
     func transactionRetried() { retries.inc() }
     func connectionDiscarded(reason: String) { discarded.inc([reason]) }
     func queryFinished(seconds: Double) { queries.observe(seconds) }

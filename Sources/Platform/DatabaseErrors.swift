@@ -9,7 +9,11 @@ extension AppError {
             return databaseUnavailable
         case .server where e.isConnectionFailure:
             return databaseUnavailable
-        case .server:
+        case .commitFailed where e.outcomeUnknown:
+            // No Retry-After: repeating a change whose first attempt may have committed is the
+            // client's decision, not an automatic one.
+            return AppError(.databaseUnavailable, "The database connection was lost while saving; the change may or may not have been applied")
+        case .server, .commitFailed:
             break
         case .decoding, .migration, .usage:
             return AppError(.internalError, "An internal error occurred")

@@ -12,6 +12,8 @@ public protocol PoolObserver: Sendable {
     func checkedOut(waitSeconds: Double)
     func checkoutTimedOut()
     func transactionFinished(committed: Bool)
+    /// COMMIT itself failed; with `outcomeUnknown` the connection broke during it.
+    func commitFailed(_ error: PostgresError)
     func transactionRetried()
     func connectionDiscarded(reason: String)
     func notice(_ message: String)
@@ -93,14 +95,31 @@ public final class ConnectionPool: @unchecked Sendable {
             guard c.isInFailedTransaction == false else {
                 throw PostgresError(.usage, "transaction aborted by an earlier failed statement")
             }
-            try c.execute(unsafeSQL: "COMMIT")
         } catch {
             if !c.isBroken { try? c.execute(unsafeSQL: "ROLLBACK") }
             observer?.transactionFinished(committed: false)
             throw error
         }
+        do {
+            try c.execute(unsafeSQL: "COMMIT")
+        } catch let e as PostgresError {
+            let failure = Self.commitFailure(e, connectionBroken: c.isBroken)
+            observer?.commitFailed(failure)
+            throw failure
+        }
         observer?.transactionFinished(committed: true)
         return result
+    }
+
+    /// A failed COMMIT is not a failed body: the work was done and then refused (a deferred
+    /// constraint, a serialization failure: the server rolled back), or the connection broke
+    /// during COMMIT and nobody knows whether it took effect.
+    static func commitFailure(_ e: PostgresError, connectionBroken: Bool) -> PostgresError {
+        var failure = e
+        failure.code = .commitFailed
+        failure.outcomeUnknown = connectionBroken || e.code == .connectionFailed
+        failure.message = (failure.outcomeUnknown ? "connection lost during COMMIT; outcome unknown: " : "COMMIT failed: ") + e.message
+        return failure
     }
 
     /// Closes idle connections and refuses further checkouts. Connections in use are closed

@@ -9,6 +9,10 @@ public final class PostgresConnection {
     let createdAt: Int64
     var lastUsedAt: Int64
     private var statements: [String: String] = [:]
+    /// Prepared-statement names are never reused on one connection: after the cache is dropped,
+    /// statements prepared under old names may still exist on the server (inside a transaction
+    /// they cannot be deallocated), so a reused name would fail with 42P05.
+    private var statementSerial = 0
     private let cacheSize: Int
     private let notices: NoticeBox
     /// Called with each statement's duration in seconds (metrics).
@@ -88,8 +92,12 @@ public final class PostgresConnection {
             return try run(q)
         } catch let e as PostgresError where e.sqlState == "0A000" || e.sqlState == "26000" {
             // "cached plan must not change result type" after a schema change, or a statement
-            // that vanished: forget the cache and prepare again once.
+            // that vanished: forget the cache. Outside a transaction the statement can simply be
+            // prepared again; inside one the failure has aborted the transaction, so the error
+            // goes to the caller and the next transaction prepares afresh.
             statements.removeAll()
+            guard isIdleOutsideTransaction else { throw e }
+            try? execute(unsafeSQL: "DEALLOCATE ALL")
             return try run(q)
         }
     }
@@ -112,8 +120,10 @@ public final class PostgresConnection {
 
     private func preparedName(_ q: PostgresQuery) throws -> String? {
         if let name = statements[q.sql] { return name }
+        try q.checkBindCount()
         guard statements.count < cacheSize else { return nil }
-        let name = "s\(statements.count + 1)"
+        statementSerial += 1
+        let name = "s\(statementSerial)"
         let result = PQprepare(handle, name, q.sql, Int32(q.binds.count), nil)
         _ = try consume(result, query: q.sql)
         statements[q.sql] = name

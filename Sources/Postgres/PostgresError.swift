@@ -17,6 +17,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         case migration
         /// Misuse detected at run time (wrong parameter count, unknown column).
         case usage
+        /// The body succeeded but COMMIT failed. With `outcomeUnknown` the connection broke
+        /// during COMMIT, so the server may or may not have committed; otherwise the server
+        /// refused (a deferred constraint, a serialization failure) and rolled back.
+        case commitFailed
     }
 
     public var code: Code
@@ -29,6 +33,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var column: String?
     /// The statement, for logs. Never contains bind values: those are sent separately.
     public var query: String?
+    /// For `.commitFailed`: the connection broke, so whether the transaction committed is unknown.
+    public var outcomeUnknown = false
 
     public init(_ code: Code, _ message: String, sqlState: String? = nil) {
         self.code = code
@@ -40,6 +46,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     public var debugDescription: String {
         var parts = ["\(code.rawValue): \(message)"]
+        if outcomeUnknown { parts.append("outcome=unknown") }
         if let s = sqlState { parts.append("sqlstate=\(s)") }
         if let c = constraint { parts.append("constraint=\(c)") }
         if let t = table { parts.append("table=\(t)") }
@@ -50,8 +57,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         return parts.joined(separator: " ")
     }
 
-    /// Class 08 and broken sockets: the connection cannot be used again.
-    public var isConnectionFailure: Bool { code == .connectionFailed || (sqlState?.hasPrefix("08") ?? false) }
+    /// Class 08 and broken sockets: the connection cannot be used again. 08P01 (protocol
+    /// violation, e.g. a wrong number of bind values) is a bug on our side, not an outage.
+    public var isConnectionFailure: Bool {
+        code == .connectionFailed || (sqlState.map { $0.hasPrefix("08") && $0 != "08P01" } ?? false)
+    }
     /// serialization_failure or deadlock_detected: the transaction may succeed if run again.
     public var isRetryable: Bool { sqlState == "40001" || sqlState == "40P01" }
     /// query_canceled: statement_timeout or an explicit cancel.

@@ -138,3 +138,66 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
         }.joined(separator: ",") + "}"
     }
 }
+
+extension PostgresQuery {
+    /// The highest `$n` placeholder in the SQL text, skipping string literals, quoted
+    /// identifiers, dollar-quoted bodies and comments.
+    var highestPlaceholder: Int {
+        let b = Array(sql.utf8)
+        var i = 0
+        var highest = 0
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        while i < b.count {
+            let c = b[i]
+            switch c {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""):
+                i += 1
+                while i < b.count && b[i] != c { i += 1 }
+                i += 1
+            case UInt8(ascii: "-") where i + 1 < b.count && b[i + 1] == UInt8(ascii: "-"):
+                while i < b.count && b[i] != 0x0A { i += 1 }
+            case UInt8(ascii: "/") where i + 1 < b.count && b[i + 1] == UInt8(ascii: "*"):
+                i += 2
+                while i + 1 < b.count && !(b[i] == UInt8(ascii: "*") && b[i + 1] == UInt8(ascii: "/")) { i += 1 }
+                i += 2
+            case UInt8(ascii: "$"):
+                var j = i + 1
+                var n = 0
+                while j < b.count && isDigit(b[j]) && n < 100_000 {
+                    n = n * 10 + Int(b[j] - 0x30)
+                    j += 1
+                }
+                if j > i + 1 {
+                    highest = max(highest, n)
+                    i = j
+                    continue
+                }
+                // A dollar-quote tag: $$ or $tag$ ... up to the same tag.
+                while j < b.count && (b[j] == UInt8(ascii: "_") || (b[j] | 0x20 >= 0x61 && b[j] | 0x20 <= 0x7A) || isDigit(b[j])) { j += 1 }
+                guard j < b.count, b[j] == UInt8(ascii: "$") else {
+                    i += 1
+                    continue
+                }
+                let tag = b[i...j]
+                var k = j + 1
+                while k + tag.count <= b.count && !b[k..<(k + tag.count)].elementsEqual(tag) { k += 1 }
+                i = k + tag.count
+            default:
+                i += 1
+            }
+        }
+        return highest
+    }
+
+    /// A statement whose placeholders and bind values disagree is a programming error: reported
+    /// as such (`.usage`, a 500) before it reaches the server, which would answer with a
+    /// protocol violation that looks like a broken connection.
+    func checkBindCount() throws {
+        let expected = highestPlaceholder
+        guard expected == binds.count else {
+            var e = PostgresError(.usage, "statement uses \(expected) placeholders but \(binds.count) values were bound")
+            e.query = sql
+            throw e
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Testing
 @testable import Platform
 import HTTPServer
+import Postgres
 import Foundation
 
 @Suite struct MetricsAndEnvelopeTests {
@@ -102,6 +103,20 @@ import Foundation
 }
 
 @Suite struct DatabaseErrorMappingTests {
+    @Test func databaseErrorsMapToTheRightStatus() {
+        #expect(AppError.from(PostgresError(.server, "bind message supplies 1 parameters", sqlState: "08P01")).status == .internalServerError,
+                "a protocol violation is our bug: 500, not 503")
+        #expect(AppError.from(PostgresError(.server, "terminated", sqlState: "08006")).status == .serviceUnavailable)
+        #expect(AppError.from(PostgresError(.usage, "statement uses 2 placeholders but 1 values were bound")).status == .internalServerError)
+        var unknown = PostgresError(.commitFailed, "connection lost during COMMIT")
+        unknown.outcomeUnknown = true
+        let mapped = AppError.from(unknown)
+        #expect(mapped.status == .serviceUnavailable && mapped.headers.isEmpty, "no automatic retry when the outcome is unknown")
+        var refused = PostgresError(.commitFailed, "COMMIT failed", sqlState: "23505")
+        refused.column = "email"
+        #expect(AppError.from(refused).status == .conflict, "a refused COMMIT maps by its SQLSTATE")
+    }
+
     @Test func keyColumnNamesTheColumnNotItsWrapper() {
         #expect(AppError.keyColumn("Key (lower(email))=(a@x) already exists.") == "email")
         #expect(AppError.keyColumn("Key (follower_count)=(3) already exists.") == "follower_count")
