@@ -29,12 +29,16 @@ public enum TestRoutes {
             try context.success(["id": try context.parameter("id")])
         }
         try routes.get("/__test/sleep") { request, context in
-            let ms = min(Int(request.query("ms") ?? "100") ?? 100, 30_000)
+            var q = QueryParameters(request)
+            let ms = q.int("ms", default: 100, in: 0...30_000)
+            try q.validate()
             usleep(UInt32(ms) * 1000)
             return try context.success(["slept_ms": ms])
         }
         try routes.get("/__test/large") { request, context in
-            let n = min(Int(request.query("bytes") ?? "10000") ?? 10_000, 8 * 1024 * 1024)
+            var q = QueryParameters(request)
+            let n = q.int("bytes", default: 10_000, in: 0...(8 * 1024 * 1024))
+            try q.validate()
             return try context.success(["text": String(repeating: "abcdefghij", count: n / 10)])
         }
         try routes.get("/__test/fail") { _, _ in
@@ -49,9 +53,11 @@ extension TestRoutes {
     /// ("0000...", "1111..."), optionally failing after K pieces.
     static func registerStream(_ routes: inout Routes) throws {
         try routes.get("/__test/stream") { request, _ in
-            let chunks = min(Int(request.query("chunks") ?? "3") ?? 3, 10_000)
-            let size = min(Int(request.query("size") ?? "10") ?? 10, 1 << 20)
-            let failAfter = request.query("fail_after").flatMap { Int($0) }
+            var q = QueryParameters(request)
+            let chunks = q.int("chunks", default: 3, in: 0...10_000)
+            let size = q.int("size", default: 10, in: 1...(1 << 20))
+            let failAfter = q.optionalInt("fail_after", in: 0...10_000)
+            try q.validate()
             let counter = StreamCounter()
             var response = Response(status: .ok, contentType: "text/plain", body: [])
             response.stream = BodyStream {
@@ -83,7 +89,9 @@ extension TestRoutes {
     /// Routes that hold, probe and break database work, for pool and failure tests.
     static func registerDatabase(_ routes: inout Routes, _ pool: ConnectionPool) throws {
         try routes.get("/__test/db/sleep") { request, context in
-            let ms = min(Int(request.query("ms") ?? "100") ?? 100, 30_000)
+            var q = QueryParameters(request)
+            let ms = q.int("ms", default: 100, in: 0...30_000)
+            try q.validate()
             try pool.withConnection { try $0.query("SELECT pg_sleep(\(Double(ms) / 1000))") }
             return try context.success(["slept_ms": ms])
         }

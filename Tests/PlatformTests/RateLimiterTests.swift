@@ -66,6 +66,19 @@ import HTTPServer
         #expect(identity.rateLimitKey(for: v6) == identity.rateLimitKey(for: Request(method: .GET, target: "/", remoteAddress: "2001:db8:1:2:bbbb::9")))
     }
 
+    @Test func forwardedAddressesAreNormalisedBeforeKeying() {
+        let identity = ClientIdentity(trustedProxies: [CIDR("10.0.0.0/8")!])
+        func key(_ forwarded: String) -> String {
+            identity.rateLimitKey(for: Request(method: .GET, target: "/", headers: [("X-Forwarded-For", forwarded)], remoteAddress: "10.0.0.1"))
+        }
+        let spellings = ["198.51.100.9", "::ffff:198.51.100.9", "::ffff:c633:6409", "0:0:0:0:0:ffff:198.51.100.9", "::FFFF:198.51.100.9"]
+        #expect(Set(spellings.map(key)) == ["198.51.100.9"], "one client, one key, however its address is written")
+        #expect(key("2001:DB8:0:0:1::1") == key("2001:db8::1:0:0:1"), "IPv6 spellings share their /64 key")
+        let client = identity.clientAddress(for: Request(method: .GET, target: "/", headers: [("X-Forwarded-For", "2001:0DB8::0001")],
+                                                         remoteAddress: "10.0.0.1"))
+        #expect(client == "2001:db8::1", "logs show the canonical form")
+    }
+
     @Test func cidrMatching() {
         #expect(CIDR("192.168.1.0/24")!.contains(IPAddress.parse("192.168.1.77")!))
         #expect(!CIDR("192.168.1.0/24")!.contains(IPAddress.parse("192.168.2.1")!))

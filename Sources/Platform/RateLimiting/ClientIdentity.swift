@@ -50,6 +50,15 @@ enum IPAddress {
         }
         return nil
     }
+
+    /// Canonical text of 4 or 16 address bytes (RFC 5952 for IPv6, via inet_ntop), so that
+    /// one address written several ways is one client.
+    static func format(_ bytes: [UInt8]) -> String {
+        var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buf, socklen_t(buf.count)) }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 /// Who a request comes from, for rate limiting and logs. The peer address is the truth unless
@@ -69,7 +78,7 @@ public struct ClientIdentity: Sendable {
             .map { String($0).trimmingWhitespace() }
         for hop in hops.reversed() {
             guard let bytes = IPAddress.parse(hop) else { return peer }
-            if !isTrusted(bytes) { return hop }
+            if !isTrusted(bytes) { return IPAddress.format(bytes) }
         }
         return peer
     }
