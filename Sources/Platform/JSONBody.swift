@@ -37,8 +37,40 @@ public enum JSONBody {
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
         } catch let e as DecodingError {
+            if case .dataCorrupted(let ctx) = e, ctx.codingPath.isEmpty, let culprit = numberIssue(T.self, request.body) {
+                throw AppError.validation([culprit], message: "The body does not match the expected shape")
+            }
             throw AppError.validation([issue(e)], message: "The body does not match the expected shape")
         }
+    }
+
+    /// Most numbers a decode may refuse without saying where; each is tried in turn.
+    static let maxNumberProbes = 32
+
+    /// The decoder refuses a well-formed body without a path when a number does not fit its
+    /// field (1.5 for an integer, 2^63, 1e999999). Finds that number: one that is infinite as a
+    /// Double is wrong for any field; otherwise each number that is not a plain Int64 is
+    /// replaced by 0 in turn, and the one whose replacement gets past this failure is it.
+    static func numberIssue<T: Decodable>(_ type: T.Type, _ body: [UInt8]) -> FieldIssue? {
+        guard let numbers = JSONNumbers.scan(body) else { return nil }
+        func field(_ n: JSONNumbers.Number) -> String { n.path.isEmpty ? "body" : n.path }
+        if let huge = numbers.first(where: { !JSONNumbers.isFiniteDouble(body[$0.range]) }) {
+            return FieldIssue(field: field(huge), issue: "is out of range")
+        }
+        let suspects = numbers.filter { !JSONNumbers.isInt64(body[$0.range]) }
+        for n in suspects.prefix(maxNumberProbes) {
+            var probe = body
+            probe.replaceSubrange(n.range, with: [UInt8(ascii: "0")])
+            do {
+                _ = try JSONDecoder().decode(T.self, from: Data(probe))
+            } catch let e as DecodingError {
+                if case .dataCorrupted(let ctx) = e, ctx.codingPath.isEmpty { continue }
+            } catch {}
+            let text = String(decoding: body[n.range], as: UTF8.self)
+            let integral = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+            return FieldIssue(field: field(n), issue: integral ? "is out of range" : "must be an integer")
+        }
+        return suspects.count == 1 ? FieldIssue(field: field(suspects[0]), issue: "is out of range") : nil
     }
 
     static func issue(_ e: DecodingError) -> FieldIssue {

@@ -52,11 +52,27 @@ import HTTPServer
         (#"{"customer":null,"lines":[]}"#, "customer", "must not be null"),
         (#"{"customer":"c","lines":[],"discount":"100%"}"#, "discount", "is not a known field"),
         (#"{"customer":"c","lines":{}}"#, "lines", "must be an array"),
+        // Numbers of the wrong kind name their field (the decoder alone says "not valid JSON").
+        (#"{"customer":"c","lines":[{"sku":"A","quantity":1.5}]}"#, "lines[0].quantity", "must be an integer"),
+        (#"{"customer":"c","lines":[{"sku":"A","quantity":1},{"sku":"B","quantity":9223372036854775808}]}"#, "lines[1].quantity", "is out of range"),
+        (#"{"customer":"c","lines":[{"sku":"A","quantity":1e999999}]}"#, "lines[0].quantity", "is out of range"),
+        (#"{"customer":"c","lines":[{"sku":"A","quantity":7}],"note":"x", "n": 2.5}"#, "n", "is not a known field"),
+        (#"{"customer":"c","lines":[{"sku":"A","quantity":1}]"#, "body", "must be a JSON object"),
     ])
     func errorsNameTheField(body: String, field: String, issue: String) {
         let e = failure(Order.self, request(body))
         #expect(e?.code == .validationError, "\(body)")
         #expect(e?.details.first == FieldIssue(field: field, issue: issue), "\(body): \(String(describing: e?.details))")
+    }
+
+    @Test func numberScannerFindsPathsAndRefusesMalformedJSON() {
+        let body = Array(#"{"a":[1,{"b":-2.5e3}],"c":{"d":[[7]]},"s":"1,2","t":true,"n":null}"#.utf8)
+        let numbers = JSONNumbers.scan(body)
+        #expect(numbers?.map(\.path) == ["a[0]", "a[1].b", "c.d[0][0]"])
+        #expect(numbers.map { $0.map { String(decoding: body[$0.range], as: UTF8.self) } } == ["1", "-2.5e3", "7"])
+        for bad in ["{", "{\"a\":}", "[1,]", "{\"a\":1} x", "tru", String(repeating: "[", count: 300) + String(repeating: "]", count: 300)] {
+            #expect(JSONNumbers.scan(Array(bad.utf8)) == nil, "\(bad)")
+        }
     }
 
     @Test func topLevelKeyScanner() {
