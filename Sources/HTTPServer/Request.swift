@@ -1,4 +1,6 @@
+#if canImport(SystemSupport)
 import SystemSupport
+#endif
 
 /// A complete HTTP request as handed to the application.
 ///

@@ -46,3 +46,15 @@ ensure_command() { # ensure_command COMMAND DEBIAN_PACKAGE
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# swift build with its progress lines hidden; fails when the build fails (a stale binary or test
+# bundle from an earlier build must never be run instead).
+swift_build() {
+    local status
+    set +e
+    swift build "$@" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]'
+    status=${PIPESTATUS[0]}
+    set -e
+    if [ "$status" != 0 ]; then log "swift build $* failed (exit $status)"; fi
+    return "$status"
+}
