@@ -36,6 +36,7 @@ struct RequestHeadParser {
     private var lineStart = 0
     private var requestLineEnd = -1
     private var fieldLines = 0
+    private var requestLine = RequestLinePrefix()
 
     init(limits: HTTPLimits) { self.limits = limits }
 
@@ -44,6 +45,7 @@ struct RequestHeadParser {
         lineStart = 0
         requestLineEnd = -1
         fieldLines = 0
+        requestLine = RequestLinePrefix()
     }
 
     mutating func parse(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> HeadParseResult {
@@ -94,6 +96,10 @@ struct RequestHeadParser {
                 // the verdict never depends on how the bytes were split.
                 if i + 1 == end { break }
                 if p[i + 1] != ByteClass.lf { return .invalid(.badRequest("bare CR")) }
+            } else if requestLineEnd < 0, let problem = requestLine.accept(b) {
+                // Bytes that cannot start a request are refused as they arrive, not after the
+                // header timeout (nginx does the same).
+                return .invalid(.badRequest(problem))
             }
             i += 1
         }
@@ -302,5 +308,54 @@ struct RequestHeadParser {
         }
         if let n = contentLength { return .success(n == 0 ? .none : .length(n)) }
         return .success(.none)
+    }
+}
+
+/// Checks a request line byte by byte while it arrives: a method of token characters no longer
+/// than any method worth serving, one space, a target, one space, and a prefix of "HTTP/d.d".
+/// Returns the problem as soon as the bytes cannot become a valid request line.
+struct RequestLinePrefix {
+    /// Longer than every registered method (OPTIONS, CONNECT: 7); a longer token is noise.
+    static let maxMethodLength = 20
+    private enum Part { case method, target, version }
+    private var part = Part.method
+    private var length = 0
+
+    mutating func accept(_ b: UInt8) -> String? {
+        switch part {
+        case .method:
+            if b == ByteClass.sp {
+                guard length > 0 else { return "invalid method" }
+                part = .target
+                length = 0
+            } else {
+                guard ByteClass.token[Int(b)] else { return "invalid method" }
+                length += 1
+                if length > Self.maxMethodLength { return "invalid method" }
+            }
+        case .target:
+            if b == ByteClass.sp {
+                guard length > 0 else { return "invalid request target" }
+                part = .version
+                length = 0
+            } else {
+                guard ByteClass.target[Int(b)] else { return "invalid request target" }
+                length += 1
+            }
+        case .version:
+            let ok: Bool
+            switch length {
+            case 0: ok = b == UInt8(ascii: "H")
+            case 1, 2: ok = b == UInt8(ascii: "T")
+            case 3: ok = b == UInt8(ascii: "P")
+            case 4: ok = b == UInt8(ascii: "/")
+            case 5, 7: ok = b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
+            case 6: ok = b == UInt8(ascii: ".")
+            default: ok = false
+            }
+            guard ok else { return "invalid HTTP version" }
+            length += 1
+        }
+        return nil
     }
 }
