@@ -25,7 +25,7 @@ private func run(_ chunks: [[UInt8]], _ limits: HTTPLimits) -> [String] {
         buffer.append(contentsOf: chunk)
         while !buffer.isEmpty {
             let step = buffer.withUnsafeBufferPointer { p in
-                assembler.feed(p, start: 0, end: p.count) { _ in RoutePlan(runsInline: true) }
+                assembler.feed(p, start: 0, end: p.count) { _ in RoutePlan(runsInline: false) }
             }
             switch step {
             case .needMore(let consumed, _):

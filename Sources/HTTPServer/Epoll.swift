@@ -46,6 +46,8 @@ struct EventFD: Sendable {
         _ = Glibc.write(fd, &one, 8)
     }
 
+    func close() { _ = Glibc.close(fd) }
+
     func drain() {
         var value: UInt64 = 0
         _ = Glibc.read(fd, &value, 8)

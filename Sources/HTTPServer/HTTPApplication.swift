@@ -9,8 +9,16 @@ public protocol HTTPApplication: Sendable {
     func respond(to request: Request) -> Response
 
     /// The response for a request the server itself refuses (malformed, too large, timed out,
-    /// overloaded). `request` is present when the head was parsed.
-    func rejection(_ reason: ServerRejection, request: Request?) -> Response
+    /// overloaded), with what is known of the request.
+    func rejection(_ reason: ServerRejection, _ refused: RefusedRequest) -> Response
+
+    /// Whether connections from this peer address are exempt from the per-client connection
+    /// cap (a trusted proxy carries many clients). Called once per accepted connection.
+    func isExemptFromConnectionCap(peer: String) -> Bool
+}
+
+extension HTTPApplication {
+    public func isExemptFromConnectionCap(peer: String) -> Bool { false }
 }
 
 /// Why the server answered without running a handler.
@@ -22,11 +30,35 @@ public enum ServerRejection: Sendable, Equatable {
     case tooManyConnections
     /// The server is shutting down and will not start this request.
     case shuttingDown
+    /// This client already holds `maxConnectionsPerClient` connections.
+    case tooManyClientConnections
+    /// Incomplete request bodies already hold the whole body memory budget.
+    case bodyBudgetExhausted
+    /// The request's deadline passed before its handler answered.
+    case deadlineExceeded
 
     public var status: HTTPStatus {
         switch self {
         case .malformed(let e): e.status
-        case .overloaded, .tooManyConnections, .shuttingDown: .serviceUnavailable
+        case .overloaded, .tooManyConnections, .shuttingDown, .tooManyClientConnections, .bodyBudgetExhausted: .serviceUnavailable
+        case .deadlineExceeded: .gatewayTimeout
         }
+    }
+}
+
+/// What is known of a request the server refuses: the whole head when it parsed; otherwise
+/// the peer, and the method and Origin as far as the bytes received name them (for the access
+/// log, and so that a browser may read the refusal through CORS).
+public struct RefusedRequest: Sendable {
+    public var request: Request?
+    public var peer: String
+    public var method: HTTPMethod?
+    public var origin: String?
+
+    public init(request: Request?, peer: String, method: HTTPMethod? = nil, origin: String? = nil) {
+        self.request = request
+        self.peer = peer
+        self.method = method ?? request?.method
+        self.origin = origin ?? request?.headers["Origin"]
     }
 }

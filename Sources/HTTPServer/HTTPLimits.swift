@@ -34,6 +34,21 @@ public struct HTTPLimits: Sendable, Equatable {
     public var streamLowWaterBytes: Int = 64 * 1024
     /// Stray empty lines tolerated before a request line (RFC 9112 section 2.2).
     public var maxLeadingEmptyLines: Int = 8
+    /// Whole-request deadline once a request is complete: past it the client gets 504 and the
+    /// handler's work is cancelled. A route may change it (`RoutePlan.timeoutMs`).
+    public var requestTimeoutMs: Int = 30_000
+    /// After the last response of a closing connection: how long its input is drained before
+    /// the close, so the peer reads the response instead of a reset.
+    public var lingerMs: Int = 2_000
+    /// A body must arrive at least this fast, measured over each `bodyRateWindowMs` (0 = off):
+    /// a client that sends most of a large body and then trickles cannot hold its buffer.
+    public var minBodyBytesPerSecond: Int = 1024
+    public var bodyRateWindowMs: Int = 10_000
+    /// Memory all incomplete request bodies may hold together; a new body past it gets 503.
+    public var bodyMemoryBudgetBytes: Int = 256 * 1024 * 1024
+    /// Open connections one peer address may hold (0 = no cap). Peers the application exempts
+    /// (trusted proxies) are not counted.
+    public var maxConnectionsPerClient: Int = 256
 
     public init() {}
 }

@@ -27,6 +27,9 @@ public final class HTTPServer: Sendable {
         public var workerQueueLimit = 1024
         public var backlog: Int32 = 1024
         public var limits = HTTPLimits()
+        /// Let another process bind the same port (hand-over restarts). Off, a port already in
+        /// use stops start-up instead of silently sharing its connections with a stranger.
+        public var reusePort = false
 
         public init() {}
     }
@@ -51,40 +54,72 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds, starts the loops and workers, and returns the bound port (useful with port 0).
+    /// A failure half-way stops and closes whatever was started.
     @discardableResult
     public func start() throws -> Int {
         let config = configuration
-        // Bind every listener before starting any thread, so a bind error leaves nothing running.
+        if !config.reusePort && config.port != 0 {
+            // Every loop binds with SO_REUSEPORT, which would happily share the port with
+            // another running server; a plain bind first tells whether anyone holds it.
+            try Socket.ensurePortFree(host: config.host, port: config.port)
+        }
         var listeners: [Int32] = []
         var port = config.port
+        var loops: [(Int32, LoopHandle, Epoll)] = []
+        func closeAll() {
+            for fd in listeners { close(fd) }
+            for (_, _, epoll) in loops { close(epoll.fd) }
+        }
         do {
             for _ in 0..<max(1, config.eventLoops) {
                 let fd = try Socket.listen(host: config.host, port: port, reusePort: true, backlog: config.backlog)
-                if port == 0 { port = Socket.boundPort(fd) }
                 listeners.append(fd)
+                if port == 0 { port = Socket.boundPort(fd) }
+            }
+            for fd in listeners {
+                let handle = try LoopHandle()
+                let epoll = try Epoll()
+                loops.append((fd, handle, epoll))
+                try epoll.add(fd, Epoll.readable)
+                try epoll.add(handle.wake.fd, Epoll.readable)
             }
         } catch {
-            for fd in listeners { close(fd) }
+            closeAll()
             throw error
         }
-        let pool = try WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit)
+        let pool: WorkerPool
+        do {
+            pool = try WorkerPool(threads: config.workerThreads, queueLimit: config.workerQueueLimit)
+        } catch {
+            closeAll()
+            throw error
+        }
         let context = ServerContext(app: application, limits: config.limits, pool: pool, stats: stats, logger: logger)
         var threads: [OSThread] = []
-        var handles: [LoopHandle] = []
-        for (i, fd) in listeners.enumerated() {
-            let handle = try LoopHandle()
-            let epoll = try Epoll()
-            try epoll.add(fd, Epoll.readable)
-            try epoll.add(handle.wake.fd, Epoll.readable)
-            handles.append(handle)
+        for (i, (fd, handle, epoll)) in loops.enumerated() {
             let stats = self.stats
             stats.runningLoops.add(1, ordering: .relaxed)
-            threads.append(try OSThread.spawn(name: "http-loop-\(i)") {
-                EventLoop(ctx: context, handle: handle, epoll: epoll, listenFD: fd).run()
-                stats.runningLoops.subtract(1, ordering: .releasing)
-            })
+            do {
+                threads.append(try OSThread.spawn(name: "http-loop-\(i)") {
+                    EventLoop(ctx: context, handle: handle, epoll: epoll, listenFD: fd).run()
+                    stats.runningLoops.subtract(1, ordering: .releasing)
+                })
+            } catch {
+                // Loops already running close their own listener and epoll when told to stop;
+                // the rest are closed here.
+                stats.runningLoops.subtract(1, ordering: .relaxed)
+                context.phase.store(2, ordering: .releasing)
+                for (_, h, _) in loops.prefix(i) { h.poke() }
+                for t in threads { t.join() }
+                for (fd, _, epoll) in loops.dropFirst(i) {
+                    close(fd)
+                    close(epoll.fd)
+                }
+                pool.shutdown(wait: true)
+                throw error
+            }
         }
-        running.withLock { $0 = Running(context: context, loops: threads, handles: handles, port: port) }
+        running.withLock { $0 = Running(context: context, loops: threads, handles: loops.map(\.1), port: port) }
         return port
     }
 
@@ -128,11 +163,16 @@ public final class HTTPServer: Sendable {
 
     /// Jobs waiting for a worker.
     public var queuedJobs: Int { running.withLock { $0?.context.pool.queued ?? 0 } }
+
+    /// Bytes held by incomplete request bodies, across all loops.
+    public var bufferedBodyBytes: Int { running.withLock { $0?.context.bodyBudget.inUse ?? 0 } }
 }
 
 /// Counters the server keeps for metrics. Updated with relaxed atomics on the hot path.
 public final class ServerStats: Sendable {
     public let openConnections = Atomic<Int>(0)
+    /// Idle keep-alive connections closed to make room for new ones at MAX_CONNECTIONS.
+    public let evictedConnections = Atomic<Int>(0)
     public let acceptedConnections = Atomic<Int>(0)
     public let rejectedConnections = Atomic<Int>(0)
     public let inFlightRequests = Atomic<Int>(0)

@@ -24,6 +24,9 @@ public struct Request: Sendable {
     /// When the request was complete on the event loop (monotonic nanoseconds), so durations
     /// include any wait for a worker thread.
     public var receivedAt: Int64
+    /// Set when the request runs on a worker: cancelled when its deadline passes or the client
+    /// goes away. Long handlers may check it; database statements are interrupted through it.
+    public internal(set) var cancellation: CancellationToken?
 
     init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
          path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {

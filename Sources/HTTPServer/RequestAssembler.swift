@@ -27,10 +27,23 @@ struct RequestAssembler {
         self.parser = RequestHeadParser(limits: limits)
     }
 
-    /// True while part of a request (head or body) has been received.
+    /// True while a head has been accepted and its body is still arriving.
     var isMidRequest: Bool {
         if case .head = state { return false }
         return true
+    }
+
+    /// Body bytes held so far for the request being assembled.
+    var bufferedBodyBytes: Int { body.count }
+
+    /// What the body being assembled will hold at least: its Content-Length, or what arrived
+    /// so far of a chunked one.
+    var expectedBodyBytes: Int {
+        switch state {
+        case .head: 0
+        case .fixed(_, _, let remaining): body.count + remaining
+        case .chunked: body.count
+        }
     }
 
     /// Consumes from p[start..<end]. `plan` is asked once per head for its route's execution plan.
@@ -52,8 +65,9 @@ struct RequestAssembler {
                     return .request(head, body: [], plan: routePlan, consumed: pos - start)
                 case .length(let n):
                     if n > maxBody { return .failed(.payloadTooLarge(limit: maxBody), head: head) }
+                    // The buffer grows with what arrives: a declared length costs nothing until
+                    // the bytes are really here.
                     body = []
-                    body.reserveCapacity(n)
                     state = .fixed(head, routePlan, remaining: n)
                 case .chunked:
                     body = []
@@ -98,13 +112,18 @@ struct RequestAssembler {
 
 /// What the application decides about a request once its head is known.
 public struct RoutePlan: Sendable, Equatable {
-    /// Run the handler on the event-loop thread. Only for handlers that never block.
+    /// Run the handler on the event-loop thread. Only for handlers that never block; such a
+    /// route accepts no body (decoding one would stall every connection of the loop).
     public var runsInline: Bool
     /// Body limit for this route; nil means the server default.
     public var maxBodyBytes: Int?
+    /// Whole-request deadline in ms once the request is complete (504 past it); nil means the
+    /// server default, 0 none (event streams).
+    public var timeoutMs: Int?
 
-    public init(runsInline: Bool, maxBodyBytes: Int? = nil) {
+    public init(runsInline: Bool, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil) {
         self.runsInline = runsInline
-        self.maxBodyBytes = maxBodyBytes
+        self.maxBodyBytes = runsInline ? 0 : maxBodyBytes
+        self.timeoutMs = timeoutMs
     }
 }

@@ -11,6 +11,8 @@ public struct RouteParameters: Sendable {
 
 public struct RouterError: Error, CustomStringConvertible {
     public let description: String
+
+    public init(description: String) { self.description = description }
 }
 
 /// Collects routes, rejecting conflicts as they are added, then freezes into a `Router`.

@@ -5,7 +5,7 @@ import CSystem
 enum Socket {
     /// Creates a non-blocking, close-on-exec listening socket. With `reusePort` several loops
     /// can bind the same port and the kernel spreads connections across them.
-    static func listen(host: String, port: Int, reusePort: Bool, backlog: Int32) throws -> Int32 {
+    static func listen(host: String, port: Int, reusePort: Bool, backlog: Int32, listening: Bool = true) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_family = AF_UNSPEC
@@ -27,16 +27,23 @@ enum Socket {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, socklen_t(MemoryLayout<Int32>.size))
         }
         guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let e = SystemError("bind(\(host):\(port))")
+            let e = SystemError(errno == EADDRINUSE ? "bind(\(host):\(port)): the port is in use by another process (REUSE_PORT=true shares it)" : "bind(\(host):\(port))")
             close(fd)
             throw e
         }
-        guard Glibc.listen(fd, backlog) == 0 else {
+        guard !listening || Glibc.listen(fd, backlog) == 0 else {
             let e = SystemError("listen")
             close(fd)
             throw e
         }
         return fd
+    }
+
+    /// Throws EADDRINUSE when another socket (of any process) listens on host:port. The probe
+    /// binds without SO_REUSEPORT, which the kernel refuses while a listener holds the port.
+    static func ensurePortFree(host: String, port: Int) throws {
+        let probe = try listen(host: host, port: port, reusePort: false, backlog: 1, listening: false)
+        close(probe)
     }
 
     /// The port a socket is bound to (used when PORT=0 asks the kernel to pick).

@@ -17,9 +17,23 @@ final class WorkerPool: @unchecked Sendable {
     init(threads: Int, queueLimit: Int) throws {
         capacity = max(1, queueLimit)
         ring = Array(repeating: nil, count: capacity)
+        var started: [OSThread] = []
         for i in 0..<max(1, threads) {
-            self.threads.append(try OSThread.spawn(name: "worker-\(i)") { [unowned self] in self.run() })
+            do {
+                started.append(try OSThread.spawn(name: "worker-\(i)") { [unowned self] in self.run() })
+            } catch {
+                // Stop the ones already running before giving up.
+                lock.lock()
+                stopping = true
+                lock.broadcast()
+                lock.unlock()
+                for t in started { t.join() }
+                throw error
+            }
         }
+        lock.lock()
+        self.threads = started
+        lock.unlock()
     }
 
     /// Queues a job; false when the queue is full or the pool is stopping.
@@ -45,9 +59,10 @@ final class WorkerPool: @unchecked Sendable {
         lock.lock()
         stopping = true
         lock.broadcast()
-        lock.unlock()
-        if wait { for t in threads { t.join() } }
+        let toJoin = threads
         threads = []
+        lock.unlock()
+        if wait { for t in toJoin { t.join() } }
     }
 
     private func run() {

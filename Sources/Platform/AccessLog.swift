@@ -19,7 +19,7 @@ public struct AccessLog: Sendable {
 
     struct Entry {
         var requestID: String
-        var method: HTTPMethod
+        var method: String
         var route: String
         var status: Int
         var durationMicros: Int

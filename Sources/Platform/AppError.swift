@@ -98,6 +98,12 @@ public struct AppError: Error, Sendable, CustomStringConvertible {
         case .overloaded: return AppError(.serviceUnavailable, "Server is busy; retry shortly", headers: [("Retry-After", "1")])
         case .tooManyConnections: return AppError(.serviceUnavailable, "Too many open connections; retry shortly", headers: [("Retry-After", "1")])
         case .shuttingDown: return AppError(.serviceUnavailable, "Server is shutting down")
+        case .tooManyClientConnections:
+            return AppError(.serviceUnavailable, "Too many open connections from this client; reuse or close some", headers: [("Retry-After", "1")])
+        case .bodyBudgetExhausted:
+            return AppError(.serviceUnavailable, "Server is receiving too many request bodies; retry shortly", headers: [("Retry-After", "1")])
+        case .deadlineExceeded:
+            return AppError(.timeoutError, "The request took too long and was cancelled")
         case .malformed(let e):
             let code: ErrorCode = switch e {
             case .badRequest: .malformedRequest

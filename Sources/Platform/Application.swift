@@ -57,7 +57,8 @@ public final class Application: HTTPApplication {
 
     public func plan(for request: Request) -> RoutePlan {
         if case .found(let route, _, _) = router.match(request.method, rawPath: request.rawPath) {
-            return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes)
+            return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes,
+                             timeoutMs: route.options.timeoutMs)
         }
         // 404, 405 and OPTIONS are answered without blocking.
         return RoutePlan(runsInline: true)
@@ -73,19 +74,27 @@ public final class Application: HTTPApplication {
         }
     }
 
-    public func rejection(_ reason: ServerRejection, request: Request?) -> Response {
-        let req = request ?? Request(method: .GET, target: "/")
-        let context = makeContext(request, match: .notFound)
+    public func rejection(_ reason: ServerRejection, _ refused: RefusedRequest) -> Response {
+        // Without a parsed head, a stand-in carries what is known (peer, method, Origin) so the
+        // log line and the CORS headers are right.
+        let req = refused.request ?? Request(method: refused.method ?? .GET, target: "/",
+                                             headers: refused.origin.map { [("Origin", $0)] } ?? [], remoteAddress: refused.peer)
+        let context = makeContext(req, match: .notFound)
+        if refused.request == nil && refused.method == nil { context.methodName = "-" }
         context.route = RequestContext.rejectedRoute
         context.rejection = AppError.from(reason)
         return (try? rejectionChain(req, context)) ?? Envelope.error(AppError.from(reason), requestID: context.requestID)
     }
 
-    private func makeContext(_ request: Request?, match: Router<Route>.Match) -> RequestContext {
-        let id = RequestIDMiddleware.requestID(for: request)
-        let client = request.map { identity.clientAddress(for: $0) } ?? "unknown"
-        return RequestContext(requestID: id, logger: logger, clientAddress: client, match: match,
-                              receivedAt: request?.receivedAt ?? MonotonicClock.nanoseconds())
+    public func isExemptFromConnectionCap(peer: String) -> Bool {
+        guard let bytes = IPAddress.parse(peer) else { return false }
+        return config.trustedProxies.contains { $0.contains(bytes) }
+    }
+
+    private func makeContext(_ request: Request, match: Router<Route>.Match) -> RequestContext {
+        RequestContext(requestID: RequestIDMiddleware.requestID(for: request), logger: logger,
+                       clientAddress: identity.clientAddress(for: request), methodName: request.method.description,
+                       match: match, receivedAt: request.receivedAt)
     }
 
     /// The innermost responder: the matched handler, 405 with Allow, OPTIONS, or 404.

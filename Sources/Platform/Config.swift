@@ -84,7 +84,9 @@ public struct AppConfig: Sendable {
         ("HTTP_THREADS", "0", "event-loop threads; 0 = one per core"),
         ("WORKER_THREADS", "8", "threads running handlers that may block (database calls)"),
         ("WORKER_QUEUE_LIMIT", "1024", "requests waiting for a worker before new ones get 503"),
-        ("MAX_CONNECTIONS", "16384", "open connections before new ones get 503"),
+        ("MAX_CONNECTIONS", "16384", "open connections before new ones get 503 (idle keep-alive connections are closed first to make room)"),
+        ("MAX_CONNECTIONS_PER_CLIENT", "256", "open connections one client address may hold (503 beyond); 0 = no cap; TRUSTED_PROXIES are exempt"),
+        ("REUSE_PORT", "false", "allow another process on the same port (SO_REUSEPORT hand-over restarts); otherwise a busy port stops start-up"),
         ("MAX_BODY_BYTES", "10485760", "default request body limit (413 above it)"),
         ("MAX_REQUEST_LINE_BYTES", "8192", "request line limit (414 above it)"),
         ("MAX_HEADER_BYTES", "32768", "header block limit (431 above it)"),
@@ -93,6 +95,9 @@ public struct AppConfig: Sendable {
         ("BODY_TIMEOUT", "30s", "longest pause while receiving a body (408 after it)"),
         ("KEEPALIVE_TIMEOUT", "60s", "idle keep-alive connections are closed after this"),
         ("WRITE_TIMEOUT", "30s", "a client that reads nothing for this long is disconnected"),
+        ("REQUEST_TIMEOUT", "30s", "whole-request deadline once received (504 TIMEOUT_ERROR, the running statement cancelled); routes may differ"),
+        ("MIN_BODY_RATE", "1024", "bytes per second a request body must sustain over each 10 s window (408 below it); 0 = off"),
+        ("BODY_MEMORY_BUDGET", "268435456", "bytes all incomplete request bodies may hold together; new bodies past it get 503"),
         ("SHUTDOWN_TIMEOUT", "10s", "on SIGTERM, how long in-flight requests may take to finish"),
         ("SHUTDOWN_DRAIN_DELAY", "0s", "on SIGTERM, keep serving with /ready = 503 this long first"),
         ("LOG_LEVEL", "info", "trace | debug | info | notice | warning | error | critical"),
@@ -141,6 +146,11 @@ public struct AppConfig: Sendable {
         limits.bodyIdleTimeoutMs = try r.duration("BODY_TIMEOUT") ?? limits.bodyIdleTimeoutMs
         limits.keepAliveTimeoutMs = try r.duration("KEEPALIVE_TIMEOUT") ?? limits.keepAliveTimeoutMs
         limits.writeTimeoutMs = try r.duration("WRITE_TIMEOUT") ?? limits.writeTimeoutMs
+        limits.requestTimeoutMs = try r.duration("REQUEST_TIMEOUT") ?? limits.requestTimeoutMs
+        limits.minBodyBytesPerSecond = try r.int("MIN_BODY_RATE", 0...(1 << 30)) ?? limits.minBodyBytesPerSecond
+        limits.bodyMemoryBudgetBytes = try r.int("BODY_MEMORY_BUDGET", (1 << 20)...(1 << 40)) ?? limits.bodyMemoryBudgetBytes
+        limits.maxConnectionsPerClient = try r.int("MAX_CONNECTIONS_PER_CLIENT", 0...1_000_000) ?? limits.maxConnectionsPerClient
+        c.server.reusePort = try r.bool("REUSE_PORT") ?? false
         c.server.limits = limits
         c.shutdownTimeoutMs = try r.duration("SHUTDOWN_TIMEOUT") ?? c.shutdownTimeoutMs
         c.shutdownDrainDelayMs = try r.duration("SHUTDOWN_DRAIN_DELAY", allowZero: true) ?? 0

@@ -21,16 +21,19 @@ public final class RequestContext {
     public internal(set) var parameters = RouteParameters()
     /// The client's address (after trusted-proxy resolution).
     public let clientAddress: String
+    /// The method for logs and metrics; "-" for a refused request whose method is unknown.
+    public internal(set) var methodName: String
     /// When the request was complete on the event loop: durations include queueing for a worker.
     let startedAt: Int64
     var match: Router<Route>.Match
     /// For rejections built outside the router: the error to render.
     var rejection: AppError?
 
-    init(requestID: String, logger: Logger, clientAddress: String, match: Router<Route>.Match, receivedAt: Int64) {
+    init(requestID: String, logger: Logger, clientAddress: String, methodName: String, match: Router<Route>.Match, receivedAt: Int64) {
         self.requestID = requestID
         self.baseLogger = logger
         self.clientAddress = clientAddress
+        self.methodName = methodName
         self.match = match
         self.startedAt = receivedAt
         switch match {

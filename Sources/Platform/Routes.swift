@@ -4,14 +4,20 @@ public typealias Handler = @Sendable (Request, RequestContext) throws -> Respons
 
 /// How a route runs.
 public struct RouteOptions: Sendable {
-    /// Run on the event loop. Only for handlers that never block (no database, no disk).
+    /// Run on the event loop. Only for handlers that never block (no database, no disk) and
+    /// read no body: such routes are refused for POST, PUT and PATCH at registration, and any
+    /// body sent to them gets 413.
     public var inline: Bool
     /// Body limit for this route; nil uses MAX_BODY_BYTES.
     public var maxBodyBytes: Int?
+    /// Whole-request deadline in ms (504 past it, the handler's statement cancelled); nil uses
+    /// REQUEST_TIMEOUT, 0 means none (event streams).
+    public var timeoutMs: Int?
 
-    public init(inline: Bool = false, maxBodyBytes: Int? = nil) {
+    public init(inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil) {
         self.inline = inline
         self.maxBodyBytes = maxBodyBytes
+        self.timeoutMs = timeoutMs
     }
 }
 
@@ -29,6 +35,10 @@ public struct Routes {
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ options: RouteOptions = RouteOptions(),
                              _ handler: @escaping Handler) throws {
+        if options.inline && (method == .POST || method == .PUT || method == .PATCH || (options.maxBodyBytes ?? 0) > 0) {
+            // Decoding a large body on the event loop stalls every connection of that loop.
+            throw RouterError(description: "route \(method) \(pattern) is inline and would read a body; run it on a worker")
+        }
         try builder.add(method, pattern, Route(handler: handler, options: options))
     }
 

@@ -121,7 +121,7 @@ extension TestRoutes {
     }
 
     static func registerJSON(_ routes: inout Routes) throws {
-        try routes.post("/__test/transfer", RouteOptions(inline: true)) { request, context in
+        try routes.post("/__test/transfer") { request, context in
             let transfer = try JSONBody.decode(Transfer.self, from: request)
             guard transfer.amount > 0 else {
                 throw AppError.validation([FieldIssue(field: "amount", issue: "must be greater than 0")])

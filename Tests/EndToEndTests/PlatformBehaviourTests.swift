@@ -170,22 +170,60 @@ import Testing
         #expect(server.log.contains("\"drained\":\"false\""))
     }
 
-    @Test func connectionLimitAnswers503() throws {
+    @Test func connectionLimitAnswers503UnlessIdleConnectionsCanMakeRoom() throws {
         let server = try ServerProcess(["MAX_CONNECTIONS": "2", "HTTP_THREADS": "1"])
         defer { server.stop() }
+        // Two connections in the middle of a request: nothing can be reclaimed.
         let a = try RawConnection(port: server.port)
         let b = try RawConnection(port: server.port)
-        try a.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        try b.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try a.readResponse().status == 200 && b.readResponse().status == 200)
+        try a.send("GET /health HTTP/1.1\r\n")
+        try b.send("GET /health HTTP/1.1\r\n")
+        usleep(100_000)
         let third = try RawConnection(port: server.port)
         try third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         let r = try third.readResponse()
         #expect(r.status == 503)
         #expect((r.json?["error"] as? [String: Any])?["code"] as? String == "SERVICE_UNAVAILABLE")
         #expect(third.isClosedByPeer())
-        _ = a
-        _ = b
+        shutdown(third.fd, Int32(SHUT_WR)) // the server stops lingering and frees the slot
+        usleep(100_000)
+        // Both finish their requests and sit idle: the next client (a probe) gets in, and the
+        // longest-idle connection is the one closed to make room.
+        try a.send("Host: x\r\n\r\n")
+        #expect(try a.readResponse().status == 200)
+        usleep(20_000)
+        try b.send("Host: x\r\n\r\n")
+        #expect(try b.readResponse().status == 200)
+        let probe = try RawConnection(port: server.port)
+        try probe.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try probe.readResponse().status == 200)
+        #expect(a.isClosedByPeer(), "the longest-idle keep-alive connection made room")
+        try b.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try b.readResponse().status == 200, "the other one is untouched")
+    }
+
+    @Test func oneClientCannotHoldEveryConnection() throws {
+        let server = try ServerProcess(["MAX_CONNECTIONS_PER_CLIENT": "3", "HTTP_THREADS": "2"])
+        defer { server.stop() }
+        let held = try (0..<3).map { _ in try RawConnection(port: server.port) }
+        for c in held { try c.send("GET /health HTTP/1.1\r\n") } // mid-request, not reclaimable
+        usleep(100_000)
+        let fourth = try RawConnection(port: server.port)
+        try fourth.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = try fourth.readResponse()
+        #expect(refused.status == 503 && refused.text.contains("from this client"))
+        let other = try RawConnection(port: server.port, source: "127.0.0.2")
+        try other.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try other.readResponse().status == 200, "another client is not affected")
+        // A closed connection gives its slot back.
+        try held[0].send("Host: x\r\nConnection: close\r\n\r\n")
+        #expect(try held[0].readResponse().status == 200)
+        shutdown(held[0].fd, Int32(SHUT_WR))
+        usleep(100_000)
+        let again = try RawConnection(port: server.port)
+        try again.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try again.readResponse().status == 200)
+        for c in held.dropFirst() { shutdown(c.fd, Int32(SHUT_RDWR)) } // unfinished heads would delay the drain
     }
 
     @Test func fullWorkerQueueAnswers503Immediately() throws {

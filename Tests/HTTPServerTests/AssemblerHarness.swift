@@ -10,7 +10,7 @@ enum Observed: Equatable {
 /// Feeds `chunks` one after another, keeping a buffer as a connection does (consumed bytes are
 /// dropped, the rest waits for the next chunk), and records everything that happens.
 func assemble(_ chunks: [[UInt8]], limits: HTTPLimits = HTTPLimits(),
-              plan: RoutePlan = RoutePlan(runsInline: true)) -> (events: [Observed], leftover: Int) {
+              plan: RoutePlan = RoutePlan(runsInline: false)) -> (events: [Observed], leftover: Int) {
     var assembler = RequestAssembler(limits: limits)
     var buffer: [UInt8] = []
     var events: [Observed] = []

@@ -16,7 +16,7 @@ import Foundation
         return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
-    let ok = AccessLog.Entry(requestID: "rid-1", method: .GET, route: "/api/v1/projects/:id", status: 200,
+    let ok = AccessLog.Entry(requestID: "rid-1", method: "GET", route: "/api/v1/projects/:id", status: 200,
                              durationMicros: 12_345, bytes: 321, client: "203.0.113.5")
 
     @Test func jsonLinesCarryEveryField() throws {

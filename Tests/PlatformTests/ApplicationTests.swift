@@ -120,15 +120,23 @@ import Logging
 
     @Test func rejectionsUseTheEnvelope() throws {
         let app = try makeApp()
-        let r = app.rejection(.malformed(.uriTooLong), request: nil)
+        let r = app.rejection(.malformed(.uriTooLong), RefusedRequest(request: nil, peer: "203.0.113.4"))
         #expect(r.status.code == 414)
         #expect(String(decoding: r.body, as: UTF8.self).contains("\"URI_TOO_LONG\""))
         #expect(r.headers["X-Request-ID"] != nil && r.headers["X-Content-Type-Options"] == "nosniff")
-        #expect(app.rejection(.overloaded, request: nil).headers["Retry-After"] == "1")
+        #expect(app.rejection(.overloaded, RefusedRequest(request: nil, peer: "203.0.113.4")).headers["Retry-After"] == "1")
+        #expect(app.rejection(.deadlineExceeded, RefusedRequest(request: nil, peer: "203.0.113.4")).status.code == 504)
         let browser = try makeApp(["CORS_ALLOWED_ORIGINS": "https://app.example"])
         let tooLarge = browser.rejection(.malformed(.payloadTooLarge(limit: 10)),
-                                         request: Request(method: .POST, target: "/x", headers: [("Origin", "https://app.example")]))
+                                         RefusedRequest(request: Request(method: .POST, target: "/x", headers: [("Origin", "https://app.example")]),
+                                                        peer: "203.0.113.4"))
         #expect(tooLarge.status.code == 413)
         #expect(tooLarge.headers["Access-Control-Allow-Origin"] == "https://app.example", "a browser can read why it was refused")
+        let unparsed = browser.rejection(.malformed(.headerFieldsTooLarge("x")),
+                                         RefusedRequest(request: nil, peer: "203.0.113.4", method: .PUT, origin: "https://app.example"))
+        #expect(unparsed.headers["Access-Control-Allow-Origin"] == "https://app.example", "Origin sniffed from an unparsed head counts")
+        let evil = browser.rejection(.malformed(.headerFieldsTooLarge("x")),
+                                     RefusedRequest(request: nil, peer: "203.0.113.4", origin: "https://evil.example"))
+        #expect(evil.headers["Access-Control-Allow-Origin"] == nil)
     }
 }

@@ -16,8 +16,8 @@ public struct AccessLogMiddleware: Middleware {
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         let response = try next(request, context)
         let elapsedNs = MonotonicClock.nanoseconds() - context.startedAt
-        metrics.record(method: request.method, route: context.route, status: response.status.code, seconds: Double(elapsedNs) / 1e9)
-        log.write(AccessLog.Entry(requestID: context.requestID, method: request.method, route: context.route,
+        metrics.record(method: context.methodName, route: context.route, status: response.status.code, seconds: Double(elapsedNs) / 1e9)
+        log.write(AccessLog.Entry(requestID: context.requestID, method: context.methodName, route: context.route,
                                   status: response.status.code, durationMicros: Int(elapsedNs / 1000),
                                   bytes: response.body.count, client: context.clientAddress))
         return response
@@ -37,9 +37,8 @@ public final class HTTPMetrics: Sendable {
                                       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     }
 
-    func record(method: HTTPMethod, route: String, status: Int, seconds: Double) {
-        let m = method.description
-        requests.inc([m, route, String(status)])
-        duration.observe(seconds, [m, route])
+    func record(method: String, route: String, status: Int, seconds: Double) {
+        requests.inc([method, route, String(status)])
+        duration.observe(seconds, [method, route])
     }
 }

@@ -1,0 +1,149 @@
+import Glibc
+import SystemSupport
+
+/// Carries out what a connection's state machine asks for: runs handlers (inline or on a
+/// worker), writes, fetches stream pieces, half-closes, and finally registers the epoll
+/// interest and deadline it waits on. Reads happen on readable events, within a budget.
+extension EventLoop {
+    func drive(_ c: Connection) {
+        var written = 0
+        while isOpen(c) {
+            switch c.machine.next(now: now, plan: { ctx.app.plan(for: $0) }) {
+            case .dispatch(let request, let plan, let sequence):
+                dispatch(c, request, plan, sequence)
+            case .reject(let reason, let refused, let sequence):
+                if reason == .deadlineExceeded {
+                    c.cancellation?.cancel()
+                    c.cancellation = nil
+                }
+                let response = ctx.app.rejection(reason, refused)
+                c.machine.respond(response, sequence: sequence, now: now, date: dates.current())
+            case .write:
+                guard written < limits.writeBudgetBytes else {
+                    // Level-triggered: a still-writable socket wakes us again after the others
+                    // had their turn.
+                    c.machine.writeBlocked()
+                    continue
+                }
+                let n = writeSome(c)
+                if n > 0 {
+                    c.machine.wrote(n, now: now)
+                    written += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    c.machine.writeBlocked()
+                } else {
+                    closeConnection(c)
+                }
+            case .fetchPiece(let stream, let sequence):
+                fetchPiece(c, stream, sequence)
+            case .shutdownWrite:
+                shutdown(c.fd, Int32(SHUT_WR))
+            case .close:
+                closeConnection(c)
+            case .wait(let readable, let writable, let deadline):
+                var mask: UInt32 = 0
+                if readable { mask |= Epoll.readable }
+                if writable { mask |= Epoll.writable }
+                if mask != c.interest {
+                    epoll.modify(c.fd, mask)
+                    c.interest = mask
+                }
+                schedule(c, deadline)
+                return
+            }
+        }
+    }
+
+    /// Reads what the socket has, up to the per-wake-up budget (level-triggered epoll reports
+    /// the rest on the next turn, after the other connections were served).
+    func readInput(_ c: Connection) {
+        var budget = limits.readBudgetBytes
+        while budget > 0 {
+            let want = min(scratch.count, budget)
+            let n = scratch.withUnsafeMutableBytes { read(c.fd, $0.baseAddress, want) }
+            if n > 0 {
+                scratch.withUnsafeBytes { c.machine.received(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+                budget -= n
+                if n < want { break }
+            } else if n == 0 {
+                c.machine.peerClosedInput()
+                break
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                closeConnection(c)
+                return
+            }
+        }
+    }
+
+    private func dispatch(_ c: Connection, _ request: Request, _ plan: RoutePlan, _ sequence: UInt64) {
+        if draining && ctx.phase.load(ordering: .relaxed) >= 2 {
+            let response = ctx.app.rejection(.shuttingDown, RefusedRequest(request: request, peer: c.machine.remoteAddress))
+            c.machine.respond(response, sequence: sequence, now: now, date: dates.current())
+            return
+        }
+        ctx.stats.inFlightRequests.add(1, ordering: .relaxed)
+        if plan.runsInline {
+            let response = ctx.app.respond(to: request)
+            ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed)
+            c.machine.respond(response, sequence: sequence, now: now, date: dates.current())
+            return
+        }
+        let token = CancellationToken()
+        var request = request
+        request.cancellation = token
+        let app = ctx.app
+        let handle = self.handle
+        let fd = c.fd
+        let id = c.id
+        let accepted = ctx.pool.submit { [request] in
+            let response = CancellationToken.withCurrent(token) { app.respond(to: request) }
+            handle.post(Completion(fd: fd, connectionID: id, sequence: sequence, payload: .response(response)))
+        }
+        if accepted {
+            c.cancellation = token
+            c.runningSequence = sequence
+        } else {
+            ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed)
+            ctx.stats.workerQueueRejections.add(1, ordering: .relaxed)
+            let response = app.rejection(.overloaded, RefusedRequest(request: request, peer: c.machine.remoteAddress))
+            c.machine.respond(response, sequence: sequence, now: now, date: dates.current())
+        }
+    }
+
+    /// Asks a worker for the next piece of a streamed body.
+    private func fetchPiece(_ c: Connection, _ stream: BodyStream, _ sequence: UInt64) {
+        let handle = self.handle
+        let fd = c.fd
+        let id = c.id
+        let accepted = ctx.pool.submit {
+            let payload: Completion.Payload
+            do { payload = .piece(try stream.next()) } catch { payload = .streamFailed }
+            handle.post(Completion(fd: fd, connectionID: id, sequence: sequence, payload: payload))
+        }
+        if !accepted { closeConnection(c) }
+    }
+
+    /// Writes from the first one or two chunks of the output with a single writev.
+    private func writeSome(_ c: Connection) -> Int {
+        let chunks = c.machine.output.chunks
+        let offset = c.machine.output.offset
+        return chunks[0].withUnsafeBytes { a -> Int in
+            let first = iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress! + offset), iov_len: a.count - offset)
+            guard chunks.count > 1 else {
+                return Glibc.write(c.fd, first.iov_base, first.iov_len)
+            }
+            return chunks[1].withUnsafeBytes { b -> Int in
+                var iov = (first, iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress!), iov_len: b.count))
+                return withUnsafePointer(to: &iov) {
+                    $0.withMemoryRebound(to: iovec.self, capacity: 2) { writev(c.fd, $0, 2) }
+                }
+            }
+        }
+    }
+}
