@@ -324,7 +324,7 @@ extension HTTP1Connection {
                     inputStart = 0
                     return reject(.bodyBudgetExhausted, head: nil)
                 }
-                bodyClock = BodyClock(lastProgress: now, windowStart: now)
+                bodyClock = BodyClock(lastProgress: now, windowStart: now, windowBytes: bufferedInput + assembler.bufferedBodyBytes)
             }
             chargeBody()
             if sendContinue { output.append(ResponseSerializer.continueResponse) }

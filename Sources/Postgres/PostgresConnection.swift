@@ -1,4 +1,5 @@
 import SystemSupport
+import Synchronization
 import CLibPQ
 import Glibc
 
@@ -82,10 +83,26 @@ public final class PostgresConnection {
         if let onQuery {
             let start = MonotonicClock.nanoseconds()
             defer { onQuery(Double(MonotonicClock.nanoseconds() - start) / 1e9) }
-            return try queryRetryingStaleStatements(q)
+            return try cancellable { try queryRetryingStaleStatements(q) }
         }
-        return try queryRetryingStaleStatements(q)
+        return try cancellable { try queryRetryingStaleStatements(q) }
     }
+
+    /// Runs a statement so that cancelling the current request (its deadline passed, its
+    /// client left) interrupts it on the server with PQcancel; the statement then fails with
+    /// 57014 and the worker is free again.
+    func cancellable<T>(_ body: () throws -> T) throws -> T {
+        guard let token = CancellationToken.current else { return try body() }
+        if token.isCancelled { throw PostgresError(.server, "canceling statement due to user request", sqlState: "57014") }
+        let handle = cancelHandle
+        let owner = ObjectIdentifier(token)
+        handle.owner.withLock { $0 = owner }
+        defer { handle.owner.withLock { $0 = nil } }
+        return try token.whileRunning(interrupt: { handle.interrupt(for: owner) }) { try body() }
+    }
+
+    /// PQcancel's handle for this connection, made on first use.
+    private lazy var cancelHandle = CancelHandle(PQgetCancel(handle))
 
     private func queryRetryingStaleStatements(_ q: PostgresQuery) throws -> PostgresRows {
         do {
@@ -136,6 +153,31 @@ public final class PostgresConnection {
         lastUsedAt = MonotonicClock.milliseconds()
         _ = try consume(PQexec(handle, sql), query: String(sql.prefix(200)))
     }
+}
+
+/// A PGcancel, usable from any thread (PQcancel is thread-safe), freed with its connection.
+/// `owner` names the token whose statement runs now, so a late interrupt can never cancel a
+/// statement run later for somebody else.
+final class CancelHandle: Sendable {
+    private nonisolated(unsafe) let cancel: OpaquePointer?
+    let owner = Mutex<ObjectIdentifier?>(nil)
+
+    init(_ cancel: OpaquePointer?) { self.cancel = cancel }
+
+    deinit { if let cancel { PQfreeCancel(cancel) } }
+
+    /// Asks the server to cancel the running statement if it still belongs to `token`.
+    func interrupt(for token: ObjectIdentifier) {
+        guard let cancel else { return }
+        owner.withLock { current in
+            guard current == token else { return }
+            var errbuf = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(cancel, &errbuf, Int32(errbuf.count))
+        }
+    }
+}
+
+extension PostgresConnection {
 
     /// COPY ... FROM STDIN in text format. `rows` yields one already-encoded line per row (see
     /// `PostgresCopy.line`); they are sent in 64 KiB batches. Returns the rows copied.

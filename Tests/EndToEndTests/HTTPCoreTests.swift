@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import Glibc
+
+/// The HTTP core's defects found from outside, each driven over real sockets against the real
+/// binary: pipelining under back-pressure, early refusals, deadlines, budgets, the port.
+@Suite struct HTTPCoreTests {
+    /// Reads responses until `count` arrived or the connection stops delivering.
+    func readResponses(_ c: RawConnection, _ count: Int) -> Int {
+        var n = 0
+        while n < count, (try? c.readResponse()) != nil { n += 1 }
+        return n
+    }
+
+    @Test func pipelinedBurstsToInlineRoutesAreAllAnswered() throws {
+        let server = try ServerProcess(["RATE_LIMIT_ENABLED": "false"])
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send(String(repeating: "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", count: 600))
+        #expect(readResponses(c, 600) == 600)
+        let m = try RawConnection(port: server.port)
+        try m.send(String(repeating: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", count: 2_000))
+        #expect(readResponses(m, 2_000) == 2_000)
+    }
+
+    @Test func pipelinedRequestsFromASlowReaderAreAllAnswered() throws {
+        let server = try ServerProcess(["RATE_LIMIT_ENABLED": "false"])
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port, receiveBuffer: 4096)
+        let total = 17_000
+        let payload = Array(String(repeating: "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", count: total).utf8)
+        // The server stops reading while its output is backed up, so the send blocks: send
+        // from another thread and start reading only after a second.
+        let fd = c.fd
+        let sender = Thread {
+            var off = 0
+            while off < payload.count {
+                let n = payload[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { return }
+                off += n
+            }
+        }
+        sender.start()
+        sleep(1)
+        #expect(readResponses(c, total) == total)
+    }
+
+    @Test func randomBytesAreRefusedAtOnce() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        var rng = SystemRandomNumberGenerator()
+        let c = try RawConnection(port: server.port, timeout: 3)
+        let start = Date()
+        // A first byte that can start no method, then noise.
+        try c.send([0x01] + (0..<511).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let r = try c.readResponse()
+        #expect(r.status == 400)
+        #expect(Date().timeIntervalSince(start) < 1.0, "not after the 10 s header timeout")
+        #expect(c.isClosedByPeer())
+    }
+
+    @Test func requestPastItsDeadlineGets504AndItsStatementIsCancelled() throws {
+        let server = try ServerProcess(["REQUEST_TIMEOUT": "1s", "WORKER_THREADS": "1", "DB_POOL_SIZE": "1", "DB_POOL_MAX_OVERFLOW": "0"])
+        defer { server.stop() }
+        let start = Date()
+        let r = try server.request("GET", "/__test/db/sleep?ms=20000")
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status == 504)
+        #expect((r.json?["error"] as? [String: Any])?["code"] as? String == "TIMEOUT_ERROR")
+        #expect(elapsed >= 0.9 && elapsed < 3)
+        // The only worker and the only connection are free again at once: the statement was
+        // cancelled, not left to run its 20 s.
+        let after = Date()
+        #expect(try server.request("GET", "/__test/db/pid").status == 200)
+        #expect(Date().timeIntervalSince(after) < 2)
+    }
+
+    @Test func aBusyPortStopsStartUpUnlessReusePortIsAsked() throws {
+        let first = try ServerProcess()
+        defer { first.stop() }
+        do {
+            let second = try ServerProcess(["PORT": String(first.port)])
+            second.stop()
+            Issue.record("a second server started on a port in use")
+        } catch let e as E2EError {
+            #expect(e.description.contains("in use"))
+        }
+        let sharing = try ServerProcess(["PORT": String(first.port), "REUSE_PORT": "true"])
+        #expect(sharing.stop() == 0)
+    }
+
+    @Test func refusalsAreLoggedWithTheirClientAndMethodAndCarryCORS() throws {
+        let server = try ServerProcess(["CORS_ALLOWED_ORIGINS": "https://app.example", "MAX_HEADER_BYTES": "1024"])
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send("PUT /api/v1/x HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n")
+        let r = try c.readResponse()
+        #expect(r.status == 431)
+        #expect(r.header("Access-Control-Allow-Origin") == "https://app.example")
+        usleep(300_000)
+        let line = server.log.split(separator: "\n").first { $0.contains("\"status\":431") }
+        #expect(line?.contains("\"method\":\"PUT\"") == true && line?.contains("\"client\":\"127.0.0.1\"") == true, "\(String(describing: line))")
+    }
+
+    @Test func bodiesToInlineRoutesAreRefused() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let c = try RawConnection(port: server.port)
+        try c.send("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        #expect(try c.readResponse().status == 413)
+    }
+
+    @Test func newBodiesPastTheMemoryBudgetGet503() throws {
+        let server = try ServerProcess(["BODY_MEMORY_BUDGET": "1048576"])
+        defer { server.stop() }
+        let a = try RawConnection(port: server.port)
+        try a.send("POST /__test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n")
+        try a.send([UInt8](repeating: 0x61, count: 900_000))
+        usleep(200_000)
+        let b = try RawConnection(port: server.port)
+        try b.send("POST /__test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\nabc")
+        let refused = try b.readResponse()
+        #expect(refused.status == 503 && refused.header("Retry-After") == "1")
+        try a.send([UInt8](repeating: 0x61, count: 100_000))
+        #expect(try a.readResponse().status == 200, "the body already admitted completes")
+        let c = try RawConnection(port: server.port)
+        try c.send("POST /__test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n")
+        try c.send([UInt8](repeating: 0x62, count: 500_000))
+        #expect(try c.readResponse().status == 200, "the budget was given back")
+    }
+}
