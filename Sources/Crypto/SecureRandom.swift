@@ -78,18 +78,3 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-/// SHA-256 digests (migration checksums, backup integrity, token hashing).
-public enum SHA256 {
-    public static func digest(_ data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var len: UInt32 = 0
-        let ok = data.withUnsafeBytes { d in
-            out.withUnsafeMutableBufferPointer { o in EVP_Digest(d.baseAddress, d.count, o.baseAddress, &len, EVP_sha256(), nil) }
-        }
-        precondition(ok == 1 && len == 32, "EVP_Digest(SHA-256) failed")
-        return out
-    }
-
-    public static func hex(_ data: [UInt8]) -> String { Hex.encode(digest(data)) }
-}

@@ -36,8 +36,19 @@ extension EventLoop {
                 } else {
                     closeConnection(c)
                 }
-            case .fetchPiece(let stream, let sequence):
-                fetchPiece(c, stream, sequence)
+            case .startStream(let stream, let sequence):
+                startStream(c, stream, sequence)
+            case .discardStream(let stream):
+                stream.cancel()
+            case .pullStream(let stream, let sequence):
+                switch stream.take() {
+                case .bytes(let bytes): c.machine.piece(bytes, sequence: sequence, now: now)
+                case .empty: c.machine.streamDry()
+                case .finished: c.machine.piece(nil, sequence: sequence, now: now)
+                case .failed:
+                    ctx.logger.error("response stream failed; closing the connection", metadata: ["client": "\(c.machine.remoteAddress)"])
+                    c.machine.streamFailed(sequence: sequence)
+                }
             case .shutdownWrite:
                 shutdown(c.fd, Int32(SHUT_WR))
             case .close:
@@ -97,6 +108,7 @@ extension EventLoop {
         let token = CancellationToken()
         var request = request
         request.cancellation = token
+        request.bodyStream?.attach(LoopWaker(handle: handle, fd: c.fd, connectionID: c.id, sequence: sequence))
         let app = ctx.app
         let handle = self.handle
         let fd = c.fd
@@ -116,17 +128,25 @@ extension EventLoop {
         }
     }
 
-    /// Asks a worker for the next piece of a streamed body.
-    private func fetchPiece(_ c: Connection, _ stream: BodyStream, _ sequence: UInt64) {
-        let handle = self.handle
-        let fd = c.fd
-        let id = c.id
+    /// Connects a response stream to this loop and runs its producer, if it has one, on a
+    /// worker. A producer that throws fails the stream (the body is cut short visibly); one
+    /// that returns without finishing finishes it.
+    private func startStream(_ c: Connection, _ stream: ResponseStream, _ sequence: UInt64) {
+        stream.attach(LoopWaker(handle: handle, fd: c.fd, connectionID: c.id, sequence: sequence))
+        guard let producer = stream.producer else { return }
+        let logger = ctx.logger
         let accepted = ctx.pool.submit {
-            let payload: Completion.Payload
-            do { payload = .piece(try stream.next()) } catch { payload = .streamFailed }
-            handle.post(Completion(fd: fd, connectionID: id, sequence: sequence, payload: payload))
+            do {
+                try producer(stream)
+                stream.finish()
+            } catch is ResponseStream.Cancelled {
+                // The client went away; nothing to report.
+            } catch {
+                logger.error("response stream producer failed", metadata: ["error": "\(error)"])
+                stream.fail()
+            }
         }
-        if !accepted { closeConnection(c) }
+        if !accepted { stream.fail() }
     }
 
     /// Writes from the first one or two chunks of the output with a single writev.

@@ -211,11 +211,9 @@ final class EventLoop {
             case .response(let response):
                 if c.runningSequence == item.sequence { c.cancellation = nil }
                 c.machine.respond(response, sequence: item.sequence, now: now, date: dates.current())
-            case .piece(let piece):
-                c.machine.piece(piece, sequence: item.sequence, now: now)
-            case .streamFailed:
-                ctx.logger.error("response stream failed; closing the connection", metadata: ["client": "\(c.machine.remoteAddress)"])
-                c.machine.streamFailed(sequence: item.sequence)
+            case .channelReady:
+                guard item.sequence == c.machine.sequence else { continue }
+                c.machine.channelReady(now: now)
             }
             drive(c)
         }
@@ -260,7 +258,9 @@ final class EventLoop {
         guard isOpen(c) else { return }
         connections[Int(c.fd)] = nil
         connectionCount -= 1
+        let streams = c.machine.openStreams
         c.machine.close()
+        streams.response?.cancel()
         c.cancellation?.cancel()
         if c.countedForClient { ctx.clientConnections.release(c.machine.remoteAddress) }
         ctx.stats.openConnections.subtract(1, ordering: .relaxed)

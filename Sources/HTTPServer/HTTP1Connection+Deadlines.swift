@@ -20,8 +20,9 @@ extension HTTP1Connection {
         switch phase {
         case .lingering(let until):
             consider(until)
-        case .handling(let d) where d > 0:
-            consider(d)
+        case .handling(let d):
+            if d > 0 { consider(d) }
+            if hasIncomingBody && !isStreamingBodyPaused, let b = bodyDeadline { consider(b) }
         case .reading where output.count < limits.outputHighWaterBytes:
             if let d = readingDeadline { consider(d) }
         default:
@@ -32,12 +33,15 @@ extension HTTP1Connection {
 
     private var writeDeadline: Int64 { lastWriteProgressMs + Int64(limits.writeTimeoutMs) }
 
+    private var bodyDeadline: Int64? {
+        guard let b = bodyClock else { return nil }
+        var d = b.lastProgress + Int64(limits.bodyIdleTimeoutMs)
+        if limits.minBodyBytesPerSecond > 0 { d = min(d, b.windowStart + Int64(limits.bodyRateWindowMs)) }
+        return d
+    }
+
     private var readingDeadline: Int64? {
-        if let b = bodyClock {
-            var d = b.lastProgress + Int64(limits.bodyIdleTimeoutMs)
-            if limits.minBodyBytesPerSecond > 0 { d = min(d, b.windowStart + Int64(limits.bodyRateWindowMs)) }
-            return d
-        }
+        if let d = bodyDeadline { return d }
         if let h = headClockMs { return h + Int64(limits.headerTimeoutMs) }
         if servedRequests == 0 { return acceptedAt + Int64(limits.headerTimeoutMs) }
         if output.isEmpty { return idleSinceMs + Int64(limits.keepAliveTimeoutMs) }
@@ -55,8 +59,13 @@ extension HTTP1Connection {
             return
         }
         switch phase {
-        case .handling(let d) where d > 0 && now >= d:
-            markDeadlineExceeded()
+        case .handling(let d):
+            if d > 0 && now >= d {
+                markDeadlineExceeded()
+            } else if hasIncomingBody && !isStreamingBodyPaused && bodyTooSlow(now: now) {
+                // The handler is running and owns the answer: it learns from its read.
+                failIncomingBody(.malformed(.requestTimeout))
+            }
         case .reading where output.count < limits.outputHighWaterBytes:
             expireReading(now: now)
         default:
@@ -64,20 +73,23 @@ extension HTTP1Connection {
         }
     }
 
+    /// Whether the body arriving has stalled or fallen under the minimum rate at `now`; a
+    /// rate window that ended fast enough starts the next one.
+    private mutating func bodyTooSlow(now: Int64) -> Bool {
+        guard var b = bodyClock else { return false }
+        if now >= b.lastProgress + Int64(limits.bodyIdleTimeoutMs) { return true }
+        if limits.minBodyBytesPerSecond > 0 && now >= b.windowStart + Int64(limits.bodyRateWindowMs) {
+            if b.windowBytes < limits.minBodyBytesPerSecond * limits.bodyRateWindowMs / 1000 { return true }
+            b.windowStart = now
+            b.windowBytes = 0
+            bodyClock = b
+        }
+        return false
+    }
+
     private mutating func expireReading(now: Int64) {
-        if var b = bodyClock {
-            if now >= b.lastProgress + Int64(limits.bodyIdleTimeoutMs) {
-                timeOutRequest()
-            } else if limits.minBodyBytesPerSecond > 0 && now >= b.windowStart + Int64(limits.bodyRateWindowMs) {
-                let required = limits.minBodyBytesPerSecond * limits.bodyRateWindowMs / 1000
-                if b.windowBytes < required {
-                    timeOutRequest()
-                } else {
-                    b.windowStart = now
-                    b.windowBytes = 0
-                    bodyClock = b
-                }
-            }
+        if bodyClock != nil {
+            if bodyTooSlow(now: now) { timeOutRequest() }
             return
         }
         if let h = headClockMs {

@@ -32,8 +32,13 @@ struct HTTP1Connection {
         case reject(ServerRejection, RefusedRequest, sequence: UInt64)
         /// Output is pending and the socket may take it: write, then call `wrote` or `writeBlocked`.
         case write
-        /// Ask the stream for its next piece (off the loop), then call `piece`.
-        case fetchPiece(BodyStream, sequence: UInt64)
+        /// The response head is queued: connect the stream to the loop and start its
+        /// producer on a worker.
+        case startStream(ResponseStream, sequence: UInt64)
+        /// The stream will never be sent (HEAD, a status without body): cancel it.
+        case discardStream(ResponseStream)
+        /// Take what the stream has, then call `piece`, `streamDry` or `streamFailed`.
+        case pullStream(ResponseStream, sequence: UInt64)
         /// Everything owed is sent: shut down the write side; lingering follows.
         case shutdownWrite
         case close
@@ -50,10 +55,12 @@ struct HTTP1Connection {
     }
 
     struct StreamState {
-        var body: BodyStream
+        var stream: ResponseStream
         var chunked: Bool
         var keepAlive: Bool
-        var fetching = false
+        var started = false
+        /// The last take found nothing; the stream wakes the loop when it has more.
+        var dry = false
     }
 
     /// Progress of a body being received: the idle timeout and the minimum rate are measured
@@ -78,6 +85,13 @@ struct HTTP1Connection {
     private var target: ResponseTarget?
     private(set) var sequence: UInt64 = 0
     private var stream: StreamState?
+    /// A request body streamed to a handler that is already running.
+    private var incomingBody: RequestBodyStream?
+    /// The handler is not taking the streamed body as fast as it arrives: reading is paused,
+    /// and so are the body's timeouts (the delay is ours, not the client's).
+    private var incomingBodyPaused = false
+    /// Set when the next action must hand a stream to the loop.
+    private var discardedStream: ResponseStream?
     private var pendingRejection: ServerRejection?
     /// What the bytes of a refused request named, kept for its rejection.
     private var refusedInfo: (method: HTTPMethod?, origin: String?) = (nil, nil)
@@ -128,7 +142,12 @@ struct HTTP1Connection {
                 headClockMs = now
             }
         case .handling, .streaming:
-            break // pipelined input for later; its head clock starts when it is waited for
+            if incomingBody != nil {
+                // A streamed body arriving while its handler runs.
+                bodyClock?.lastProgress = now
+                bodyClock?.windowBytes += bytes.count
+            }
+            // Otherwise pipelined input for later; its head clock starts when it is waited for.
         }
         input.append(contentsOf: bytes.bindMemory(to: UInt8.self))
     }
@@ -158,7 +177,15 @@ struct HTTP1Connection {
     mutating func respond(_ response: Response, sequence: UInt64, now: Int64, date: [UInt8]) {
         guard sequence == self.sequence, let t = target else { return }
         if case .handling = phase {} else { return }
-        let keepAlive = t.keepAlive && !draining && !peerClosed
+        // A handler that answers before its streamed body is all here leaves bytes unread:
+        // the connection cannot be reused.
+        let bodyUnread = incomingBody != nil
+        if let b = incomingBody {
+            b.fail(.incomplete)
+            incomingBody = nil
+            incomingBodyPaused = false
+        }
+        let keepAlive = t.keepAlive && !draining && !peerClosed && !bodyUnread
         var needsBody = false
         output.withTail { out in
             needsBody = ResponseSerializer.writeHead(response, version: t.version, isHead: t.method == .HEAD,
@@ -170,19 +197,21 @@ struct HTTP1Connection {
         if let s = response.stream, t.method != .HEAD, !response.status.forbidsBody {
             // HTTP/1.0 has no chunked coding: the end of the body is the end of the connection.
             let chunked = t.version == .http1_1
-            stream = StreamState(body: s, chunked: chunked, keepAlive: keepAlive && chunked)
+            stream = StreamState(stream: s, chunked: chunked, keepAlive: keepAlive && chunked)
             phase = .streaming
-        } else if keepAlive {
+            return
+        }
+        discardedStream = response.stream
+        if keepAlive {
             startReading(now)
         } else {
             phase = .closing
         }
     }
 
-    /// The next piece of the streamed body, or nil at its end.
+    /// What the streamed response had: bytes, or nil at its end.
     mutating func piece(_ data: [UInt8]?, sequence: UInt64, now: Int64) {
         guard sequence == self.sequence, phase == .streaming, let s = stream else { return }
-        stream?.fetching = false
         guard let data else {
             if s.chunked { output.append(ResponseSerializer.lastChunk) }
             stream = nil
@@ -204,10 +233,29 @@ struct HTTP1Connection {
         close()
     }
 
+    /// The stream had nothing to take; it wakes the loop (`channelReady`) when it has.
+    mutating func streamDry() { stream?.dry = true }
+
+    /// A body channel woke the loop: the response stream has bytes, or the handler took the
+    /// streamed request body and there is room again.
+    mutating func channelReady(now: Int64) {
+        stream?.dry = false
+        if incomingBodyPaused {
+            incomingBodyPaused = false
+            // The body's clocks restart: the pause was the handler's, not the client's.
+            bodyClock = BodyClock(lastProgress: now, windowStart: now)
+        }
+    }
+
     mutating func close() {
         phase = .closed
         releaseBody()
+        incomingBody?.fail(.incomplete)
+        incomingBody = nil
     }
+
+    /// The streams the loop must cancel or fail when this connection closes.
+    var openStreams: (response: ResponseStream?, request: RequestBodyStream?) { (stream?.stream, incomingBody) }
 
     private mutating func startReading(_ now: Int64) {
         phase = .reading
@@ -257,6 +305,10 @@ extension HTTP1Connection {
                 }
                 return waitAction()
             case .closing:
+                if let d = discardedStream {
+                    discardedStream = nil
+                    return .discardStream(d)
+                }
                 guard output.isEmpty else { return waitAction() }
                 if peerClosed {
                     close()
@@ -267,12 +319,24 @@ extension HTTP1Connection {
                 inputStart = 0
                 return .shutdownWrite
             case .streaming:
-                if let s = stream, !s.fetching, output.count < limits.streamLowWaterBytes {
-                    stream?.fetching = true
-                    return .fetchPiece(s.body, sequence: sequence)
+                guard let s = stream else { return waitAction() }
+                if peerClosed {
+                    // The client went away: stop, and let the producer know.
+                    close()
+                    return .close
                 }
+                if !s.started {
+                    stream?.started = true
+                    return .startStream(s.stream, sequence: sequence)
+                }
+                if !s.dry && output.count < limits.streamLowWaterBytes { return .pullStream(s.stream, sequence: sequence) }
                 return waitAction()
             case .handling:
+                if let d = discardedStream {
+                    discardedStream = nil
+                    return .discardStream(d)
+                }
+                if incomingBody != nil, let action = feedIncomingBody(now: now) { return action }
                 if pendingRejection == .deadlineExceeded, let t = target {
                     pendingRejection = nil
                     target?.keepAlive = false
@@ -281,6 +345,10 @@ extension HTTP1Connection {
                 }
                 return waitAction()
             case .reading:
+                if let d = discardedStream {
+                    discardedStream = nil
+                    return .discardStream(d)
+                }
                 if let reason = pendingRejection {
                     pendingRejection = nil
                     return reject(reason, head: nil, method: refusedInfo.method, origin: refusedInfo.origin)
@@ -316,6 +384,15 @@ extension HTTP1Connection {
         case .needMore(let consumed, let sendContinue):
             inputStart += consumed
             compactInput()
+            if !wasMidRequest && assembler.isMidRequest, let (head, routePlan) = assembler.pendingHead, routePlan.streamsBody {
+                // The handler starts now and reads the body while it arrives.
+                bodyClock = BodyClock(lastProgress: now, windowStart: now, windowBytes: bufferedInput + assembler.bufferedBodyBytes)
+                if sendContinue { output.append(ResponseSerializer.continueResponse) }
+                let body = RequestBodyStream(capacity: limits.requestStreamBufferBytes)
+                body.append(assembler.takeBody())
+                incomingBody = body
+                return dispatch(head, routePlan, body: [], stream: body, now: now)
+            }
             if !wasMidRequest && assembler.isMidRequest {
                 // A body begins: it must fit the memory all incomplete bodies may hold.
                 if let budget, !budget.admits(assembler.expectedBodyBytes) {
@@ -339,13 +416,14 @@ extension HTTP1Connection {
             inputStart += consumed
             compactInput()
             releaseBody()
-            sequence += 1
-            target = ResponseTarget(method: head.method, version: head.version,
-                                    keepAlive: head.keepAlive && !draining && !peerClosed, head: head)
-            let timeout = routePlan.timeoutMs ?? limits.requestTimeoutMs
-            phase = .handling(deadline: routePlan.runsInline || timeout <= 0 ? 0 : now + Int64(timeout))
-            headClockMs = nil
-            return .dispatch(makeRequest(head, body: bodyBytes), routePlan, sequence: sequence)
+            if routePlan.streamsBody {
+                // The whole body came with the head: the stream is complete from the start.
+                let body = RequestBodyStream(capacity: max(bodyBytes.count, 1))
+                body.append(bodyBytes)
+                body.finish()
+                return dispatch(head, routePlan, body: [], stream: body, now: now)
+            }
+            return dispatch(head, routePlan, body: bodyBytes, stream: nil, now: now)
         case .failed(let error, let head):
             let sniffed = sniffRequestLine()
             input = []
@@ -354,6 +432,87 @@ extension HTTP1Connection {
             return reject(.malformed(error), head: head, method: sniffed.method, origin: sniffed.origin)
         }
     }
+
+    private mutating func dispatch(_ head: ParsedHead, _ routePlan: RoutePlan, body: [UInt8], stream: RequestBodyStream?,
+                                   now: Int64) -> Action {
+        sequence += 1
+        target = ResponseTarget(method: head.method, version: head.version,
+                                keepAlive: head.keepAlive && !draining && !peerClosed, head: head)
+        let timeout = routePlan.timeoutMs ?? limits.requestTimeoutMs
+        phase = .handling(deadline: routePlan.runsInline || timeout <= 0 ? 0 : now + Int64(timeout))
+        headClockMs = nil
+        var request = makeRequest(head, body: body)
+        request.bodyStream = stream
+        return .dispatch(request, routePlan, sequence: sequence)
+    }
+
+    /// Moves arriving bytes of a streamed body to its handler, while the handler keeps up.
+    /// Returns an action, or nil when there is nothing to feed now.
+    private mutating func feedIncomingBody(now: Int64) -> Action? {
+        guard let body = incomingBody else { return nil }
+        if peerClosed && bufferedInput == 0 {
+            body.fail(.incomplete)
+            endIncomingBody()
+            return nil
+        }
+        guard bufferedInput > 0, !incomingBodyPaused else { return nil }
+        guard body.hasRoom() else {
+            incomingBodyPaused = true
+            return nil
+        }
+        let start = inputStart
+        let step = input.withUnsafeBufferPointer { p in
+            assembler.feed(p, start: start, end: p.count) { _ in RoutePlan(runsInline: false) }
+        }
+        switch step {
+        case .needMore(let consumed, _):
+            inputStart += consumed
+            compactInput()
+            body.append(assembler.takeBody())
+            if consumed == 0 { return waitAction() }
+        case .request(_, let rest, _, let consumed):
+            inputStart += consumed
+            compactInput()
+            body.append(rest)
+            body.finish()
+            endIncomingBody()
+        case .failed(let error, _):
+            body.fail(Self.bodyError(error))
+            input = []
+            inputStart = 0
+            endIncomingBody()
+        }
+        return nil
+    }
+
+    private static func bodyError(_ e: HTTPParseError) -> RequestBodyError {
+        if case .payloadTooLarge(let limit) = e { return .tooLarge(limit: limit) }
+        return .malformed(e)
+    }
+
+    /// The streamed body is over (complete or failed). A failed one leaves the connection
+    /// unusable after the handler's answer.
+    private mutating func endIncomingBody() {
+        if incomingBody.map({ !$0.isComplete }) ?? false { target?.keepAlive = false }
+        incomingBody = nil
+        incomingBodyPaused = false
+        bodyClock = nil
+    }
+
+    /// A streamed body's handler ran out of time waiting for it, or the client stopped.
+    mutating func failIncomingBody(_ error: RequestBodyError) {
+        guard let body = incomingBody else { return }
+        body.fail(error)
+        target?.keepAlive = false
+        incomingBody = nil
+        incomingBodyPaused = false
+        bodyClock = nil
+        input = []
+        inputStart = 0
+    }
+
+    var isStreamingBodyPaused: Bool { incomingBodyPaused }
+    var hasIncomingBody: Bool { incomingBody != nil }
 
     private mutating func reject(_ reason: ServerRejection, head: ParsedHead?, method: HTTPMethod? = nil, origin: String? = nil) -> Action {
         sequence += 1

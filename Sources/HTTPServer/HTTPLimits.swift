@@ -30,8 +30,11 @@ public struct HTTPLimits: Sendable, Equatable {
     /// While a response is pending, pipelined input is read only up to this much; the rest
     /// waits in the kernel.
     public var stalledInputBytes: Int = 64 * 1024
-    /// A streamed body's next piece is produced only while less than this is unsent.
+    /// A streamed response's next piece is taken only while less than this is unsent.
     public var streamLowWaterBytes: Int = 64 * 1024
+    /// A streamed request body waits in memory up to this much for its handler; past it the
+    /// socket is not read until the handler catches up.
+    public var requestStreamBufferBytes: Int = 256 * 1024
     /// Stray empty lines tolerated before a request line (RFC 9112 section 2.2).
     public var maxLeadingEmptyLines: Int = 8
     /// Whole-request deadline once a request is complete: past it the client gets 504 and the

@@ -4,10 +4,9 @@ import Synchronization
 struct Completion: Sendable {
     enum Payload: Sendable {
         case response(Response)
-        /// A piece of a streamed body; nil is the end.
-        case piece([UInt8]?)
-        /// The stream's producer failed after the head was sent.
-        case streamFailed
+        /// A body channel of the connection has something to do: bytes to send (response
+        /// stream) or room to fill (request body stream).
+        case channelReady
     }
 
     let fd: Int32

@@ -27,6 +27,8 @@ public struct Request: Sendable {
     /// Set when the request runs on a worker: cancelled when its deadline passes or the client
     /// goes away. Long handlers may check it; database statements are interrupted through it.
     public internal(set) var cancellation: CancellationToken?
+    /// On routes that stream their body: the body, read in pieces (`body` is then empty).
+    public internal(set) var bodyStream: RequestBodyStream?
 
     init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
          path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {

@@ -36,6 +36,21 @@ struct RequestAssembler {
     /// Body bytes held so far for the request being assembled.
     var bufferedBodyBytes: Int { body.count }
 
+    /// The head and plan of the request whose body is arriving.
+    var pendingHead: (head: ParsedHead, plan: RoutePlan)? {
+        switch state {
+        case .head: nil
+        case .fixed(let head, let plan, _): (head, plan)
+        case .chunked(let head, let plan, _): (head, plan)
+        }
+    }
+
+    /// Hands over the body bytes decoded so far (a streamed body); later ones follow.
+    mutating func takeBody() -> [UInt8] {
+        defer { body = [] }
+        return body
+    }
+
     /// What the body being assembled will hold at least: its Content-Length, or what arrived
     /// so far of a chunked one.
     var expectedBodyBytes: Int {
@@ -120,10 +135,14 @@ public struct RoutePlan: Sendable, Equatable {
     /// Whole-request deadline in ms once the request is complete (504 past it); nil means the
     /// server default, 0 none (event streams).
     public var timeoutMs: Int?
+    /// The handler starts as soon as the head is here and reads the body in pieces from
+    /// `Request.bodyStream`, instead of receiving it whole.
+    public var streamsBody: Bool
 
-    public init(runsInline: Bool, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil) {
+    public init(runsInline: Bool, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false) {
         self.runsInline = runsInline
         self.maxBodyBytes = runsInline ? 0 : maxBodyBytes
         self.timeoutMs = timeoutMs
+        self.streamsBody = streamsBody && !runsInline
     }
 }

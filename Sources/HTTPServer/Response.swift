@@ -4,9 +4,10 @@ public struct Response: Sendable {
     public var status: HTTPStatus
     public var headers: ResponseHeaders
     public var body: [UInt8]
-    /// When set, the body is produced piece by piece and sent with chunked transfer coding
-    /// (HTTP/1.1) or delimited by closing the connection (HTTP/1.0); `body` is then ignored.
-    public var stream: BodyStream?
+    /// When set, the body is written to this stream by its producer and sent with chunked
+    /// transfer coding (HTTP/1.1) or delimited by closing the connection (HTTP/1.0); `body` is
+    /// then ignored.
+    public var stream: ResponseStream?
 
     public init(status: HTTPStatus, headers: ResponseHeaders = ResponseHeaders(), body: [UInt8] = []) {
         self.status = status
@@ -20,18 +21,12 @@ public struct Response: Sendable {
         h.add("Content-Type", contentType)
         self.init(status: status, headers: h, body: body)
     }
-}
 
-/// A response body produced in pieces: large exports and downloads that should not be held in
-/// memory whole. `next` runs on a worker thread (it may block) and returns the next piece, or
-/// nil at the end. It is called again only after the previous piece has mostly been written,
-/// so a slow reader slows the producer instead of growing a buffer. If it throws after the
-/// head was sent, the connection is closed without the final chunk: the client sees an
-/// incomplete body rather than a truncated one that looks complete.
-public struct BodyStream: Sendable {
-    let next: @Sendable () throws -> [UInt8]?
-
-    public init(_ next: @escaping @Sendable () throws -> [UInt8]?) { self.next = next }
+    /// A response whose body is written to `stream` (by its producer, or from elsewhere).
+    public init(status: HTTPStatus, contentType: String, stream: ResponseStream) {
+        self.init(status: status, contentType: contentType, body: [])
+        self.stream = stream
+    }
 }
 
 /// Response header fields in insertion order. CR, LF and NUL never reach the wire: the

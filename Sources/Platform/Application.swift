@@ -58,7 +58,7 @@ public final class Application: HTTPApplication {
     public func plan(for request: Request) -> RoutePlan {
         if case .found(let route, _, _) = router.match(request.method, rawPath: request.rawPath) {
             return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes,
-                             timeoutMs: route.options.timeoutMs)
+                             timeoutMs: route.options.timeoutMs, streamsBody: route.options.streamsBody)
         }
         // 404, 405 and OPTIONS are answered without blocking.
         return RoutePlan(runsInline: true)

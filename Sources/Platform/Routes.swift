@@ -13,11 +13,15 @@ public struct RouteOptions: Sendable {
     /// Whole-request deadline in ms (504 past it, the handler's statement cancelled); nil uses
     /// REQUEST_TIMEOUT, 0 means none (event streams).
     public var timeoutMs: Int?
+    /// The handler starts once the head is here and reads the body in pieces from
+    /// `request.bodyStream` (uploads larger than memory).
+    public var streamsBody: Bool
 
-    public init(inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil) {
+    public init(inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false) {
         self.inline = inline
         self.maxBodyBytes = maxBodyBytes
         self.timeoutMs = timeoutMs
+        self.streamsBody = streamsBody
     }
 }
 
@@ -35,7 +39,7 @@ public struct Routes {
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ options: RouteOptions = RouteOptions(),
                              _ handler: @escaping Handler) throws {
-        if options.inline && (method == .POST || method == .PUT || method == .PATCH || (options.maxBodyBytes ?? 0) > 0) {
+        if options.inline && (method == .POST || method == .PUT || method == .PATCH || (options.maxBodyBytes ?? 0) > 0 || options.streamsBody) {
             // Decoding a large body on the event loop stalls every connection of that loop.
             throw RouterError(description: "route \(method) \(pattern) is inline and would read a body; run it on a worker")
         }

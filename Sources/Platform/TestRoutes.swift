@@ -49,39 +49,65 @@ public enum TestRoutes {
 }
 
 extension TestRoutes {
-    /// `/__test/stream?chunks=N&size=M[&fail_after=K]`: a streamed body of N pieces of M bytes
-    /// ("0000...", "1111..."), optionally failing after K pieces.
+    /// `/__test/stream?chunks=N&size=M[&fail_after=K][&delay_ms=D]`: a streamed body of N
+    /// pieces of M bytes ("0000...", "1111..."), optionally failing after K pieces or pausing
+    /// D ms between pieces. `/__test/stream/status` says how many producers ran and how many
+    /// stopped because the client went away.
     static func registerStream(_ routes: inout Routes) throws {
+        let stats = StreamStats()
         try routes.get("/__test/stream") { request, _ in
             var q = QueryParameters(request)
-            let chunks = q.int("chunks", default: 3, in: 0...10_000)
+            let chunks = q.int("chunks", default: 3, in: 0...1_000_000)
             let size = q.int("size", default: 10, in: 1...(1 << 20))
-            let failAfter = q.optionalInt("fail_after", in: 0...10_000)
+            let failAfter = q.optionalInt("fail_after", in: 0...1_000_000)
+            let delayMs = q.int("delay_ms", default: 0, in: 0...10_000)
             try q.validate()
-            let counter = StreamCounter()
-            var response = Response(status: .ok, contentType: "text/plain", body: [])
-            response.stream = BodyStream {
-                let i = counter.next()
-                if let f = failAfter, i >= f { throw StreamFailure() }
-                guard i < chunks else { return nil }
-                return [UInt8](repeating: UInt8(ascii: "0") + UInt8(i % 10), count: size)
+            let stream = ResponseStream { out in
+                stats.started.add(1, ordering: .relaxed)
+                do {
+                    for i in 0..<chunks {
+                        if let f = failAfter, i >= f { throw StreamFailure() }
+                        if delayMs > 0 { usleep(UInt32(delayMs) * 1000) }
+                        try out.write([UInt8](repeating: UInt8(ascii: "0") + UInt8(i % 10), count: size))
+                    }
+                } catch let e as ResponseStream.Cancelled {
+                    stats.cancelled.add(1, ordering: .relaxed)
+                    throw e
+                }
             }
-            return response
+            return Response(status: .ok, contentType: "text/plain", stream: stream)
+        }
+        try routes.get("/__test/stream/status", RouteOptions(inline: true)) { _, context in
+            try context.success(["started": stats.started.load(ordering: .relaxed), "cancelled": stats.cancelled.load(ordering: .relaxed)])
+        }
+
+        // A body read while it arrives: its size and SHA-256, in constant memory.
+        try routes.post("/__test/upload-stream", RouteOptions(maxBodyBytes: 1 << 30, streamsBody: true)) { request, context in
+            let hasher = SHA256Hasher()
+            var total = 0
+            while let piece = try request.bodyStream?.read() {
+                hasher.update(piece)
+                total += piece.count
+            }
+            return try context.success(["bytes": String(total), "sha256": Hex.encode(hasher.finalize())])
+        }
+
+        let hub = EventHub(heartbeatSeconds: 1)
+        try routes.get("/__test/events", RouteOptions(inline: true, timeoutMs: 0)) { _, _ in hub.subscribe() }
+        try routes.post("/__test/events/publish") { request, context in
+            var q = QueryParameters(request)
+            let event = q.oneOf("event", ["tick", "refresh"], default: "tick")
+            try q.validate()
+            let delivered = hub.publish(event: event, data: String(decoding: request.body, as: UTF8.self))
+            return try context.success(["delivered": delivered, "subscribers": hub.subscriberCount])
         }
     }
 
     struct StreamFailure: Error {}
-}
 
-/// A counter a @Sendable producer can advance.
-final class StreamCounter: Sendable {
-    private let value = Mutex(0)
-
-    func next() -> Int {
-        value.withLock { v in
-            defer { v += 1 }
-            return v
-        }
+    final class StreamStats: Sendable {
+        let started = Atomic<Int>(0)
+        let cancelled = Atomic<Int>(0)
     }
 }
 
@@ -98,6 +124,32 @@ extension TestRoutes {
         try routes.get("/__test/db/pid") { _, context in
             // Asked of the server, not read from libpq's cache: it proves a live round trip.
             try context.success(["pid": try pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self) }])
+        }
+        // `/__test/db/export?rows=N`: N CSV rows from a server-side cursor, one page at a
+        // time inside one transaction: memory stays flat however many rows.
+        try routes.get("/__test/db/export", RouteOptions(timeoutMs: 0)) { request, _ in
+            var q = QueryParameters(request)
+            let rows = q.int("rows", default: 1000, in: 0...10_000_000)
+            try q.validate()
+            let stream = ResponseStream(capacity: 256 * 1024) { out in
+                try pool.transaction { tx in
+                    try tx.query("DECLARE export CURSOR FOR SELECT g AS id, md5(g::text) AS digest FROM generate_series(1, \(rows)) g")
+                    while true {
+                        let page = try tx.query("FETCH 5000 FROM export")
+                        if page.count == 0 { break }
+                        var text: [UInt8] = []
+                        text.reserveCapacity(page.count * 48)
+                        for row in page {
+                            text.append(contentsOf: try row.decode("id", as: Int.self).description.utf8)
+                            text.append(UInt8(ascii: ","))
+                            text.append(contentsOf: try row.decode("digest", as: String.self).utf8)
+                            text.append(0x0A)
+                        }
+                        try out.write(text)
+                    }
+                }
+            }
+            return Response(status: .ok, contentType: "text/csv", stream: stream)
         }
         // A unique violation inside a transaction: must become 409 CONFLICT and leave nothing.
         try routes.post("/__test/db/conflict") { _, context in

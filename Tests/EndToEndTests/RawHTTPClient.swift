@@ -90,6 +90,19 @@ final class RawConnection {
         }
     }
 
+    /// Reads raw bytes (chunk framing included) until `text` has arrived; false on EOF or
+    /// timeout. For endless bodies such as event streams.
+    func readUntil(_ text: String) -> Bool {
+        let pattern = Array(text.utf8)
+        while true {
+            if let at = find(pattern) {
+                buffer.removeFirst(at + pattern.count)
+                return true
+            }
+            guard fill() else { return false }
+        }
+    }
+
     /// True when the server closed the connection (EOF) within the socket timeout.
     func isClosedByPeer() -> Bool {
         if !buffer.isEmpty { return false }

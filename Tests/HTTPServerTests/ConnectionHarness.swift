@@ -16,7 +16,8 @@ struct ConnectionHarness {
     /// Answer every dispatched request at once with 200 "ok" (inline handlers).
     var answerAtOnce = true
     var plan = RoutePlan(runsInline: false)
-    var pieces: [BodyStream] = []
+    var startedStreams: [ResponseStream] = []
+    var discardedStreams: [ResponseStream] = []
 
     init(limits: HTTPLimits = HTTPLimits(), budget: MemoryBudget? = nil) {
         machine = HTTP1Connection(remoteAddress: "192.0.2.1", limits: limits, budget: budget, now: 0)
@@ -56,8 +57,18 @@ struct ConnectionHarness {
                 written.append(contentsOf: chunk[machine.output.offset..<(machine.output.offset + n)])
                 if socketRoom != .max { socketRoom -= n }
                 machine.wrote(n, now: now)
-            case .fetchPiece(let stream, _):
-                pieces.append(stream)
+            case .startStream(let stream, _):
+                startedStreams.append(stream)
+            case .discardStream(let stream):
+                discardedStreams.append(stream)
+                stream.cancel()
+            case .pullStream(let stream, let sequence):
+                switch stream.take() {
+                case .bytes(let b): machine.piece(b, sequence: sequence, now: now)
+                case .empty: machine.streamDry()
+                case .finished: machine.piece(nil, sequence: sequence, now: now)
+                case .failed: machine.streamFailed(sequence: sequence)
+                }
             case .shutdownWrite:
                 shutDown = true
             case .close:
@@ -73,6 +84,12 @@ struct ConnectionHarness {
     mutating func socketDrains(_ bytes: Int = .max) {
         socketRoom = bytes
         machine.socketWritable()
+        run()
+    }
+
+    /// A body channel woke the loop.
+    mutating func channelReady() {
+        machine.channelReady(now: now)
         run()
     }
 

@@ -207,3 +207,122 @@ import Testing
         #expect(busy.writtenText.contains("Connection: close") && busy.shutDown)
     }
 }
+
+/// Streamed request and response bodies in the state machine.
+@Suite struct HTTP1StreamingTests {
+    func upload(_ length: Int) -> String { "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: \(length)\r\n\r\n" }
+
+    @Test func streamedBodyIsHandedToTheHandlerWhileItArrives() throws {
+        var limits = HTTPLimits()
+        limits.requestStreamBufferBytes = 100
+        var h = ConnectionHarness(limits: limits)
+        h.answerAtOnce = false
+        h.plan = RoutePlan(runsInline: false, streamsBody: true)
+        h.feed(upload(250) + String(repeating: "a", count: 60))
+        #expect(h.dispatched.count == 1, "dispatched on the head, before the body")
+        let body = try #require(h.dispatched[0].request.bodyStream)
+        #expect(try body.read() == [UInt8](repeating: 0x61, count: 60))
+        h.feed(String(repeating: "b", count: 150))
+        #expect(h.machine.isStreamingBodyPaused == false)
+        h.feed(String(repeating: "c", count: 40)) // the buffer (100) is full: the rest waits
+        #expect(h.machine.isStreamingBodyPaused)
+        #expect(try body.read()?.count == 150)
+        h.channelReady() // the handler made room
+        #expect(try body.read() == [UInt8](repeating: 0x63, count: 40))
+        #expect(try body.read() == nil, "the end of the body")
+        h.machine.respond(ConnectionHarness.ok, sequence: h.dispatched[0].sequence, now: 0, date: [])
+        h.run()
+        #expect(h.count("HTTP/1.1 200") == 1 && !h.writtenText.contains("Connection: close"), "fully read: keep-alive")
+    }
+
+    @Test func answerBeforeTheWholeBodyClosesTheConnection() throws {
+        var h = ConnectionHarness()
+        h.answerAtOnce = false
+        h.plan = RoutePlan(runsInline: false, streamsBody: true)
+        h.feed(upload(1000) + "abc")
+        h.machine.respond(ConnectionHarness.ok, sequence: h.dispatched[0].sequence, now: 0, date: [])
+        h.run()
+        #expect(h.writtenText.contains("Connection: close") && h.shutDown)
+        #expect(throws: RequestBodyError.incomplete) { _ = try h.dispatched[0].request.bodyStream?.readAll(limit: 1 << 20) }
+    }
+
+    @Test func stalledStreamedBodyFailsTheHandlersRead() throws {
+        var limits = HTTPLimits()
+        limits.minBodyBytesPerSecond = 0
+        var h = ConnectionHarness(limits: limits)
+        h.answerAtOnce = false
+        h.plan = RoutePlan(runsInline: false, timeoutMs: 0, streamsBody: true)
+        h.feed(upload(1000) + "abc")
+        let body = try #require(h.dispatched[0].request.bodyStream)
+        _ = try body.read()
+        #expect(h.deadline == 30_000)
+        h.advance(to: 30_000)
+        #expect(throws: RequestBodyError.malformed(.requestTimeout)) { _ = try body.read() }
+    }
+
+    @Test func clientClosingMidBodyFailsTheRead() throws {
+        var h = ConnectionHarness()
+        h.answerAtOnce = false
+        h.plan = RoutePlan(runsInline: false, streamsBody: true)
+        h.feed(upload(1000) + "abc")
+        let body = try #require(h.dispatched[0].request.bodyStream)
+        _ = try body.read()
+        h.machine.peerClosedInput()
+        h.run()
+        #expect(throws: RequestBodyError.incomplete) { _ = try body.read() }
+    }
+
+    @Test func oversizedChunkedStreamedBodyFailsWithTooLarge() throws {
+        var h = ConnectionHarness()
+        h.answerAtOnce = false
+        h.plan = RoutePlan(runsInline: false, maxBodyBytes: 10, streamsBody: true)
+        h.feed("POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n")
+        let body = try #require(h.dispatched[0].request.bodyStream)
+        #expect(try body.read() == Array("abcde".utf8))
+        h.feed("10\r\n")
+        #expect(throws: RequestBodyError.tooLarge(limit: 10)) { _ = try body.read() }
+    }
+
+    @Test func responseStreamIsPulledAsTheSocketDrains() throws {
+        var h = ConnectionHarness()
+        h.answerAtOnce = false
+        h.feed("GET /s HTTP/1.1\r\nHost: h\r\n\r\n")
+        let stream = ResponseStream(capacity: 1 << 20)
+        h.machine.respond(Response(status: .ok, contentType: "text/plain", stream: stream), sequence: h.dispatched[0].sequence,
+                          now: 0, date: [])
+        h.run()
+        #expect(h.startedStreams.count == 1 && h.writtenText.contains("Transfer-Encoding: chunked"))
+        #expect(stream.offer(Array("hello".utf8)))
+        h.channelReady()
+        #expect(h.writtenText.hasSuffix("5\r\nhello\r\n"))
+        stream.finish()
+        h.channelReady()
+        #expect(h.writtenText.hasSuffix("0\r\n\r\n"))
+        h.feed("GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(h.dispatched.count == 2, "the connection is reusable after the last chunk")
+    }
+
+    @Test func headNeverStartsTheProducerAndDisconnectCancelsIt() throws {
+        var head = ConnectionHarness()
+        head.answerAtOnce = false
+        head.feed("HEAD /s HTTP/1.1\r\nHost: h\r\n\r\n")
+        let unused = ResponseStream { _ in Issue.record("the producer must not run for HEAD") }
+        head.machine.respond(Response(status: .ok, contentType: "text/plain", stream: unused), sequence: head.dispatched[0].sequence,
+                             now: 0, date: [])
+        head.run()
+        #expect(head.startedStreams.isEmpty && head.discardedStreams.count == 1)
+        #expect(throws: ResponseStream.Cancelled.self) { try unused.write([1]) }
+
+        var gone = ConnectionHarness()
+        gone.answerAtOnce = false
+        gone.feed("GET /s HTTP/1.1\r\nHost: h\r\n\r\n")
+        let stream = ResponseStream(capacity: 1 << 20)
+        gone.machine.respond(Response(status: .ok, contentType: "text/plain", stream: stream), sequence: gone.dispatched[0].sequence,
+                             now: 0, date: [])
+        gone.run()
+        gone.machine.peerClosedInput()
+        gone.run()
+        #expect(gone.closed)
+        #expect(gone.machine.openStreams.response === stream, "the loop cancels it as it closes")
+    }
+}

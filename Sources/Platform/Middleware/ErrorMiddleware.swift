@@ -23,6 +23,15 @@ public struct ErrorMiddleware: Middleware {
             context.logger.log(level: level, "database error", metadata: ["error": .string(db.debugDescription)])
             return Envelope.error(mapped, requestID: context.requestID)
         }
+        if let body = error as? RequestBodyError {
+            // A streamed body that could not be read to its end; the connection closes after.
+            let mapped: AppError = switch body {
+            case .tooLarge: AppError(.payloadTooLarge, body.description)
+            case .malformed(let e): AppError.from(.malformed(e))
+            case .incomplete: AppError(.malformedRequest, body.description)
+            }
+            return Envelope.error(mapped, requestID: context.requestID)
+        }
         if let app = error as? AppError {
             if app.status.code >= 500 {
                 context.logger.error("request failed", metadata: ["code": .string(app.code.rawValue), "error": .string(app.message)])
