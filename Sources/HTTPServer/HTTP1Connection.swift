@@ -375,9 +375,15 @@ extension HTTP1Connection {
         let start = inputStart
         let wasMidRequest = assembler.isMidRequest
         let address = remoteAddress
+        // The request built to plan the route is the one dispatched: built once.
+        var planned: Request?
         let step = input.withUnsafeBufferPointer { p in
             assembler.feed(p, start: start, end: p.count) { head in
-                plan(Self.makeRequest(head, body: [], remoteAddress: address))
+                var request = Self.makeRequest(head, body: [], remoteAddress: address)
+                let routePlan = plan(request)
+                request.routeHint = routePlan.routeHint
+                planned = request
+                return routePlan
             }
         }
         switch step {
@@ -391,7 +397,7 @@ extension HTTP1Connection {
                 let body = RequestBodyStream(capacity: limits.requestStreamBufferBytes)
                 body.append(assembler.takeBody())
                 incomingBody = body
-                return dispatch(head, routePlan, body: [], stream: body, now: now)
+                return dispatch(head, routePlan, body: [], stream: body, planned: planned, now: now)
             }
             if !wasMidRequest && assembler.isMidRequest {
                 // A body begins: it must fit the memory all incomplete bodies may hold.
@@ -421,9 +427,9 @@ extension HTTP1Connection {
                 let body = RequestBodyStream(capacity: max(bodyBytes.count, 1))
                 body.append(bodyBytes)
                 body.finish()
-                return dispatch(head, routePlan, body: [], stream: body, now: now)
+                return dispatch(head, routePlan, body: [], stream: body, planned: planned, now: now)
             }
-            return dispatch(head, routePlan, body: bodyBytes, stream: nil, now: now)
+            return dispatch(head, routePlan, body: bodyBytes, stream: nil, planned: planned, now: now)
         case .failed(let error, let head):
             let sniffed = sniffRequestLine()
             input = []
@@ -434,14 +440,22 @@ extension HTTP1Connection {
     }
 
     private mutating func dispatch(_ head: ParsedHead, _ routePlan: RoutePlan, body: [UInt8], stream: RequestBodyStream?,
-                                   now: Int64) -> Action {
+                                   planned: Request?, now: Int64) -> Action {
         sequence += 1
         target = ResponseTarget(method: head.method, version: head.version,
                                 keepAlive: head.keepAlive && !draining && !peerClosed, head: head)
         let timeout = routePlan.timeoutMs ?? limits.requestTimeoutMs
         phase = .handling(deadline: routePlan.runsInline || timeout <= 0 ? 0 : now + Int64(timeout))
         headClockMs = nil
-        var request = makeRequest(head, body: body)
+        var request: Request
+        if let planned {
+            request = planned
+            request.body = body
+        } else {
+            // The head arrived in an earlier read; its body only now.
+            request = makeRequest(head, body: body)
+            request.routeHint = routePlan.routeHint
+        }
         request.bodyStream = stream
         return .dispatch(request, routePlan, sequence: sequence)
     }

@@ -29,6 +29,8 @@ public struct Request: Sendable {
     public internal(set) var cancellation: CancellationToken?
     /// On routes that stream their body: the body, read in pieces (`body` is then empty).
     public internal(set) var bodyStream: RequestBodyStream?
+    /// `RoutePlan.routeHint` of the plan made for this request, or -1.
+    public internal(set) var routeHint = -1
 
     init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
          path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {

@@ -138,11 +138,15 @@ public struct RoutePlan: Sendable, Equatable {
     /// The handler starts as soon as the head is here and reads the body in pieces from
     /// `Request.bodyStream`, instead of receiving it whole.
     public var streamsBody: Bool
+    /// Opaque to the server: handed back on the request (`Request.routeHint`) so the
+    /// application need not route it twice.
+    public var routeHint: Int
 
-    public init(runsInline: Bool, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false) {
+    public init(runsInline: Bool, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false, routeHint: Int = -1) {
         self.runsInline = runsInline
         self.maxBodyBytes = runsInline ? 0 : maxBodyBytes
         self.timeoutMs = timeoutMs
         self.streamsBody = streamsBody && !runsInline
+        self.routeHint = routeHint
     }
 }

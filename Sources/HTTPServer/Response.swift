@@ -29,10 +29,30 @@ public struct Response: Sendable {
     }
 }
 
+/// Header lines built once from constant values (the security defaults every response
+/// carries) and appended to the wire verbatim, instead of being copied field by field.
+public struct HeaderBlock: Sendable {
+    public let pairs: [(name: String, value: String)]
+    let bytes: [UInt8]
+
+    public init(_ pairs: [(String, String)]) {
+        self.pairs = pairs.filter { !ResponseHeaders.isFramingField($0.0) }.map { (name: $0.0, value: $0.1) }
+        var out: [UInt8] = []
+        for (name, value) in self.pairs {
+            ResponseSerializer.appendField(name, value, into: &out)
+        }
+        bytes = out
+    }
+
+    func contains(_ name: String) -> Bool { pairs.contains { ResponseHeaders.namesEqual($0.name, name) } }
+}
+
 /// Response header fields in insertion order. CR, LF and NUL never reach the wire: the
 /// serializer drops them while copying, so no application value can split the response.
 public struct ResponseHeaders: Sendable, Sequence {
     public private(set) var fields: [(name: String, value: String)] = []
+    /// Constant blocks, sent after `fields`.
+    public private(set) var blocks: [HeaderBlock] = []
 
     public init() { fields.reserveCapacity(16) }
 
@@ -66,15 +86,31 @@ public struct ResponseHeaders: Sendable, Sequence {
         if self[name] == nil { add(name, value) }
     }
 
+    /// Appends a constant block; its names must not be set otherwise (see `addMissing`).
+    public mutating func add(block: HeaderBlock) { blocks.append(block) }
+
     public mutating func remove(_ name: String) {
+        if blocks.contains(where: { $0.contains(name) }) {
+            // Rare: a block holds the name. Its other fields become ordinary ones.
+            for b in blocks { fields.append(contentsOf: b.pairs) }
+            blocks = []
+        }
         fields.removeAll { Self.namesEqual($0.name, name) }
     }
 
     public subscript(name: String) -> String? {
-        fields.first { Self.namesEqual($0.name, name) }?.value
+        if let v = fields.first(where: { Self.namesEqual($0.name, name) })?.value { return v }
+        for b in blocks { if let v = b.pairs.first(where: { Self.namesEqual($0.name, name) })?.value { return v } }
+        return nil
     }
 
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+    /// Whether any field (or block) has one of `names`.
+    public func containsAny(of names: [String]) -> Bool {
+        for f in fields { for n in names where Self.namesEqual(f.name, n) { return true } }
+        return blocks.contains { b in names.contains { b.contains($0) } }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { (fields + blocks.flatMap(\.pairs)).makeIterator() }
 
     /// Framing is the serializer's job; handlers cannot set it.
     static func isFramingField(_ name: String) -> Bool {

@@ -27,15 +27,19 @@ enum ResponseSerializer {
         } else if version == .http1_0 {
             append("Connection: keep-alive\r\n", &out)
         }
-        for (name, value) in r.headers.fields {
-            appendFieldText(name, &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(ByteClass.sp)
-            appendFieldText(value, &out)
-            out.append(contentsOf: crlf)
-        }
+        for (name, value) in r.headers.fields { appendField(name, value, into: &out) }
+        for block in r.headers.blocks { out.append(contentsOf: block.bytes) }
         out.append(contentsOf: crlf)
         return !isHead && !r.status.forbidsBody && !r.body.isEmpty && r.stream == nil
+    }
+
+    /// "Name: value\r\n" with CR, LF and NUL dropped.
+    static func appendField(_ name: String, _ value: String, into out: inout [UInt8]) {
+        appendFieldText(name, &out)
+        out.append(UInt8(ascii: ":"))
+        out.append(ByteClass.sp)
+        appendFieldText(value, &out)
+        out.append(contentsOf: crlf)
     }
 
     /// One piece of a chunked body: size in hex, CRLF, data, CRLF.

@@ -87,15 +87,13 @@ public struct Router<Handler: Sendable>: Sendable {
 
     public var routeCount: Int { handlers.count }
 
-    /// Matches a raw (percent-encoded) path. HEAD falls back to GET.
+    /// Matches a raw (percent-encoded) path. HEAD falls back to GET. Segments are walked in
+    /// place, without splitting the path into an array.
     public func match(_ method: HTTPMethod, rawPath: ArraySlice<UInt8>) -> Match {
         guard rawPath.first == UInt8(ascii: "/") || rawPath.isEmpty else { return .notFound }
-        var segments: [ArraySlice<UInt8>] = []
-        if rawPath.count > 1 {
-            segments = rawPath.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        }
         var params = RouteParameters()
-        guard let node = find(0, segments[...], &params) else { return .notFound }
+        let first: Int? = rawPath.count > 1 ? rawPath.startIndex + 1 : nil
+        guard let node = find(0, rawPath, first, &params) else { return .notFound }
         let n = nodes[node]
         if let h = n.routes[method] ?? (method == .HEAD ? n.routes[.GET] : nil) {
             return .found(handlers[h], parameters: params, pattern: n.pattern ?? "")
@@ -106,18 +104,23 @@ public struct Router<Handler: Sendable>: Sendable {
         return .methodNotAllowed(allowed: HTTPMethod.allCases.filter { allowed.contains($0) }, pattern: n.pattern ?? "")
     }
 
-    private func find(_ node: Int, _ rest: ArraySlice<ArraySlice<UInt8>>, _ params: inout RouteParameters) -> Int? {
-        guard let segment = rest.first else { return nodes[node].routes.isEmpty ? nil : node }
+    /// Matches the segment starting at `start` (nil: the path is used up) and what follows.
+    private func find(_ node: Int, _ path: ArraySlice<UInt8>, _ start: Int?, _ params: inout RouteParameters) -> Int? {
+        guard let start else { return nodes[node].routes.isEmpty ? nil : node }
+        var end = start
+        while end < path.endIndex && path[end] != UInt8(ascii: "/") { end += 1 }
+        let segment = path[start..<end]
+        let next: Int? = end < path.endIndex ? end + 1 : nil
         let decoded: [UInt8]? = segment.contains(UInt8(ascii: "%")) ? PercentDecoding.decode(segment, plusAsSpace: false) : nil
         for s in nodes[node].statics {
             let equal = decoded.map { $0 == s.segment } ?? s.segment.elementsEqual(segment)
-            if equal, let found = find(s.child, rest.dropFirst(), &params) { return found }
+            if equal, let found = find(s.child, path, next, &params) { return found }
         }
         if let p = nodes[node].param, !segment.isEmpty {
             let value = String(decoding: decoded ?? Array(segment), as: UTF8.self)
             let mark = params.pairs.count
             params.append(p.name, value)
-            if let found = find(p.child, rest.dropFirst(), &params) { return found }
+            if let found = find(p.child, path, next, &params) { return found }
             params.truncate(to: mark)
         }
         return nil

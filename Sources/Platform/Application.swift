@@ -12,6 +12,8 @@ public final class Application: HTTPApplication {
     public let lifecycle: Lifecycle
     let logger: Logger
     let router: Router<Route>
+    /// Routes by index, for requests whose plan already found a route without parameters.
+    let routesByIndex: [Route]
     let identity: ClientIdentity
     private let chain: Responder
     private let rejectionChain: Responder
@@ -23,6 +25,7 @@ public final class Application: HTTPApplication {
         self.lifecycle = lifecycle
         self.logger = logger
         self.router = routes.builder.freeze()
+        self.routesByIndex = routes.all
         self.identity = ClientIdentity(trustedProxies: config.trustedProxies)
         let httpMetrics = HTTPMetrics(registry: metrics)
         let limiter = rateLimiter ?? InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
@@ -58,14 +61,23 @@ public final class Application: HTTPApplication {
     public func plan(for request: Request) -> RoutePlan {
         if case .found(let route, _, _) = router.match(request.method, rawPath: request.rawPath) {
             return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes,
-                             timeoutMs: route.options.timeoutMs, streamsBody: route.options.streamsBody)
+                             timeoutMs: route.options.timeoutMs, streamsBody: route.options.streamsBody,
+                             routeHint: route.hasParameters ? -1 : route.index)
         }
         // 404, 405 and OPTIONS are answered without blocking.
         return RoutePlan(runsInline: true)
     }
 
     public func respond(to request: Request) -> Response {
-        let context = makeContext(request, match: router.match(request.method, rawPath: request.rawPath))
+        let match: Router<Route>.Match
+        if request.routeHint >= 0 && request.routeHint < routesByIndex.count {
+            // Planned on the loop to a route without parameters: no need to route again.
+            let route = routesByIndex[request.routeHint]
+            match = .found(route, parameters: RouteParameters(), pattern: route.pattern)
+        } else {
+            match = router.match(request.method, rawPath: request.rawPath)
+        }
+        let context = makeContext(request, match: match)
         do {
             return try chain(request, context)
         } catch {

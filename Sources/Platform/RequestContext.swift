@@ -17,7 +17,11 @@ public final class RequestContext {
     private let baseLogger: Logger
     /// The matched route pattern ("/api/v1/projects/:id"), or a fixed label when none matched.
     /// Metrics use it as a label, so it never holds a raw path.
-    public internal(set) var route: String
+    public internal(set) var route: String {
+        didSet { routeKey = route == Self.rejectedRoute ? -2 : route == Self.unmatchedRoute ? -1 : nil }
+    }
+    /// A small number standing for `route` (metrics cache key); nil when it has none.
+    var routeKey: Int?
     public internal(set) var parameters = RouteParameters()
     /// The client's address (after trusted-proxy resolution).
     public let clientAddress: String
@@ -37,13 +41,16 @@ public final class RequestContext {
         self.match = match
         self.startedAt = receivedAt
         switch match {
-        case .found(_, let parameters, let pattern):
+        case .found(let r, let parameters, let pattern):
             self.route = pattern
+            self.routeKey = r.index
             self.parameters = parameters
         case .methodNotAllowed(_, let pattern):
             self.route = pattern
+            self.routeKey = nil
         case .notFound:
             self.route = RequestContext.unmatchedRoute
+            self.routeKey = -1
         }
     }
 

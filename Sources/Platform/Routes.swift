@@ -28,12 +28,18 @@ public struct RouteOptions: Sendable {
 public struct Route: Sendable {
     let handler: Handler
     let options: RouteOptions
+    let pattern: String
+    /// Position in registration order; the routing hint of requests planned to it.
+    let index: Int
+    let hasParameters: Bool
 }
 
 /// Route registration for features. Registering the same method and pattern twice, or two
 /// parameter names at one position, fails at start-up.
 public struct Routes {
     var builder = RouterBuilder<Route>()
+    /// Every route in registration order.
+    private(set) var all: [Route] = []
 
     public init() {}
 
@@ -43,7 +49,9 @@ public struct Routes {
             // Decoding a large body on the event loop stalls every connection of that loop.
             throw RouterError(description: "route \(method) \(pattern) is inline and would read a body; run it on a worker")
         }
-        try builder.add(method, pattern, Route(handler: handler, options: options))
+        let route = Route(handler: handler, options: options, pattern: pattern, index: all.count, hasParameters: pattern.contains("/:"))
+        try builder.add(method, pattern, route)
+        all.append(route)
     }
 
     public mutating func get(_ pattern: String, _ options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) throws {

@@ -103,6 +103,42 @@ import Foundation
 }
 
 @Suite struct DatabaseErrorMappingTests {
+    @Test func lockFreeCellsRenderWithTheirFamily() {
+        let registry = MetricsRegistry()
+        let c = registry.counter("hits_total", help: "Hits.", labels: ["route"])
+        c.inc(["/a"], by: 2)
+        let cell = c.cell(["/a"])
+        cell.inc()
+        c.cell(["/b"]).inc(by: 5)
+        #expect(c.value(["/a"]) == 3 && c.value(["/b"]) == 5)
+        let h = registry.histogram("lat_seconds", help: "Latency.", labels: ["route"], buckets: [0.1, 1])
+        h.observe(0.05, ["/a"])
+        let hc = h.cell(["/a"])
+        hc.observe(0.5)
+        hc.observe(2)
+        #expect(h.count(["/a"]) == 3)
+        let text = String(decoding: registry.render(), as: UTF8.self)
+        #expect(text.contains("hits_total{route=\"/a\"} 3\n") && text.contains("hits_total{route=\"/b\"} 5\n"))
+        #expect(text.contains("lat_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"))
+        #expect(text.contains("lat_seconds_bucket{route=\"/a\",le=\"1\"} 2\n"))
+        #expect(text.contains("lat_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"))
+        #expect(text.contains("lat_seconds_sum{route=\"/a\"} 2.55\n"))
+    }
+
+    @Test func httpMetricsCacheKeepsMethodsAndStatusesApart() {
+        let registry = MetricsRegistry()
+        let m = HTTPMetrics(registry: registry)
+        for (method, status) in [("GET", 200), ("PUT", 200), ("POST", 200), ("GET", 404), ("-", 400), ("GET", 200)] {
+            m.record(method: method, route: "/x", routeKey: 3, status: status, seconds: 0.001)
+        }
+        m.record(method: "DELETE", route: "/x/:id", routeKey: nil, status: 405, seconds: 0.001)
+        #expect(m.requests.value(["GET", "/x", "200"]) == 2)
+        #expect(m.requests.value(["PUT", "/x", "200"]) == 1 && m.requests.value(["POST", "/x", "200"]) == 1)
+        #expect(m.requests.value(["GET", "/x", "404"]) == 1 && m.requests.value(["-", "/x", "400"]) == 1)
+        #expect(m.requests.value(["DELETE", "/x/:id", "405"]) == 1)
+        #expect(m.duration.count(["GET", "/x"]) == 3)
+    }
+
     @Test func databaseErrorsMapToTheRightStatus() {
         #expect(AppError.from(PostgresError(.server, "bind message supplies 1 parameters", sqlState: "08P01")).status == .internalServerError,
                 "a protocol violation is our bug: 500, not 503")

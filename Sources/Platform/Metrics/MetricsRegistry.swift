@@ -54,6 +54,8 @@ final class LabeledValues: Sendable {
     let type: String
     let labelNames: [String]
     private let values = Mutex<[[String]: Double]>([:])
+    /// Lock-free series handed out to hot paths; rendered together with `values`.
+    private let cells = Mutex<[[String]: CounterCell]>([:])
 
     init(name: String, help: String, type: String, labelNames: [String]) {
         self.name = name
@@ -66,11 +68,23 @@ final class LabeledValues: Sendable {
         values.withLock { change(&$0[labelValues, default: 0]) }
     }
 
-    func value(_ labelValues: [String]) -> Double { values.withLock { $0[labelValues] ?? 0 } }
+    func value(_ labelValues: [String]) -> Double {
+        values.withLock { $0[labelValues] ?? 0 } + Double(cells.withLock { $0[labelValues] }?.value.load(ordering: .relaxed) ?? 0)
+    }
+
+    func cell(_ labelValues: [String]) -> CounterCell {
+        cells.withLock { c in
+            if let existing = c[labelValues] { return existing }
+            let new = CounterCell()
+            c[labelValues] = new
+            return new
+        }
+    }
 
     func write(to text: inout PrometheusText) {
         text.header(name, help: help, type: type)
         var snapshot = values.withLock { $0 }
+        for (labels, cell) in cells.withLock({ $0 }) { snapshot[labels, default: 0] += Double(cell.value.load(ordering: .relaxed)) }
         // An unlabelled metric exists from the start: rate() and alerts need the 0 sample
         // before the first event, or that first event is never seen as an increase.
         if labelNames.isEmpty && snapshot.isEmpty { snapshot[[]] = 0 }
@@ -90,6 +104,8 @@ public final class Counter: MetricFamily {
 
     public func inc(_ labelValues: [String] = [], by amount: Double = 1) { values.update(labelValues) { $0 += amount } }
     public func value(_ labelValues: [String] = []) -> Double { values.value(labelValues) }
+    /// The series for these labels as a lock-free cell, for hot paths (resolve once, add often).
+    public func cell(_ labelValues: [String] = []) -> CounterCell { values.cell(labelValues) }
     func write(to text: inout PrometheusText) { values.write(to: &text) }
 }
 
@@ -113,6 +129,7 @@ public final class Histogram: MetricFamily {
     let labelNames: [String]
     let buckets: [Double]
     private let series = Mutex<[[String]: Series]>([:])
+    private let cells = Mutex<[[String]: HistogramCell]>([:])
 
     struct Series {
         var counts: [UInt64]
@@ -144,11 +161,30 @@ public final class Histogram: MetricFamily {
         }
     }
 
-    public func count(_ labelValues: [String] = []) -> UInt64 { series.withLock { $0[labelValues]?.count ?? 0 } }
+    public func count(_ labelValues: [String] = []) -> UInt64 {
+        series.withLock { $0[labelValues]?.count ?? 0 } + (cells.withLock { $0[labelValues] }?.count.load(ordering: .relaxed) ?? 0)
+    }
+
+    /// The series for these labels as a lock-free cell, for hot paths (resolve once, observe often).
+    public func cell(_ labelValues: [String] = []) -> HistogramCell {
+        cells.withLock { c in
+            if let existing = c[labelValues] { return existing }
+            let new = HistogramCell(bounds: buckets)
+            c[labelValues] = new
+            return new
+        }
+    }
 
     func write(to text: inout PrometheusText) {
         text.header(name, help: help, type: "histogram")
         var snapshot = series.withLock { $0 }
+        for (labels, cell) in cells.withLock({ $0 }) {
+            var s = snapshot[labels] ?? Series(counts: [UInt64](repeating: 0, count: buckets.count + 1))
+            for i in 0..<s.counts.count { s.counts[i] += cell.counts[i].value.load(ordering: .relaxed) }
+            s.count += cell.count.load(ordering: .relaxed)
+            s.sum += Double(cell.sumNanos.load(ordering: .relaxed)) / 1e9
+            snapshot[labels] = s
+        }
         if labelNames.isEmpty && snapshot.isEmpty { snapshot[[]] = Series(counts: [UInt64](repeating: 0, count: buckets.count + 1)) }
         for (labels, s) in snapshot.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             var cumulative: UInt64 = 0

@@ -16,7 +16,8 @@ public struct AccessLogMiddleware: Middleware {
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         let response = try next(request, context)
         let elapsedNs = MonotonicClock.nanoseconds() - context.startedAt
-        metrics.record(method: context.methodName, route: context.route, status: response.status.code, seconds: Double(elapsedNs) / 1e9)
+        metrics.record(method: context.methodName, route: context.route, routeKey: context.routeKey, status: response.status.code,
+                       seconds: Double(elapsedNs) / 1e9)
         log.write(AccessLog.Entry(requestID: context.requestID, method: context.methodName, route: context.route,
                                   status: response.status.code, durationMicros: Int(elapsedNs / 1000),
                                   bytes: response.body.count, client: context.clientAddress))
@@ -24,10 +25,13 @@ public struct AccessLogMiddleware: Middleware {
     }
 }
 
-/// The per-request HTTP metrics.
+/// The per-request HTTP metrics. Each (route, method, status) resolves its lock-free cells
+/// once; after that a request costs one lookup of a small integer key in a cache of the
+/// calling thread and three atomic adds, instead of hashing label strings under a lock.
 public final class HTTPMetrics: Sendable {
     let requests: Counter
     let duration: Histogram
+    private let cacheKey = ThreadLocalKey()
 
     public init(registry: MetricsRegistry) {
         requests = registry.counter("http_requests_total", help: "HTTP requests by method, route pattern and status.",
@@ -37,8 +41,42 @@ public final class HTTPMetrics: Sendable {
                                       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     }
 
-    func record(method: String, route: String, status: Int, seconds: Double) {
-        requests.inc([method, route, String(status)])
-        duration.observe(seconds, [method, route])
+    final class Cells {
+        let requests: CounterCell
+        let duration: HistogramCell
+        init(_ r: CounterCell, _ d: HistogramCell) {
+            requests = r
+            duration = d
+        }
     }
+
+    final class Cache { var cells: [Int: Cells] = [:] }
+
+    /// `routeKey` identifies the route pattern (its registration index, or a negative number
+    /// for unmatched and refused requests) and must map to one `route` string; nil (a 405 on
+    /// some pattern) takes the uncached path.
+    func record(method: String, route: String, routeKey: Int?, status: Int, seconds: Double) {
+        guard let routeKey, let code = Self.methodCodes[method], (100...999).contains(status) else {
+            requests.cell([method, route, String(status)]).inc()
+            duration.cell([method, route]).observe(seconds)
+            return
+        }
+        let cache: Cache = cacheKey.value { Cache() }
+        let key = (routeKey &* 1_000 &+ status) &* 16 &+ code
+        let cells: Cells
+        if let found = cache.cells[key] {
+            cells = found
+        } else {
+            cells = Cells(requests.cell([method, route, String(status)]), duration.cell([method, route]))
+            cache.cells[key] = cells
+        }
+        cells.requests.inc()
+        cells.duration.observe(seconds)
+    }
+
+    static let methodCodes: [String: Int] = {
+        var codes = ["-": 15]
+        for (i, m) in HTTPMethod.allCases.enumerated() where i < 15 { codes[m.description] = i }
+        return codes
+    }()
 }

@@ -32,13 +32,21 @@ public struct RequestIDMiddleware: Middleware {
         var b = SecureRandom.bytes(16)
         b[6] = (b[6] & 0x0F) | 0x40
         b[8] = (b[8] & 0x3F) | 0x80
-        let hex = Array(Hex.encode(b).utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        for (i, c) in hex.enumerated() {
-            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
-            out.append(c)
+        // Written straight into the string's storage: one allocation per id.
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for (i, byte) in b.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    out[o] = UInt8(ascii: "-")
+                    o += 1
+                }
+                out[o] = hexDigits[Int(byte >> 4)]
+                out[o + 1] = hexDigits[Int(byte & 0x0F)]
+                o += 2
+            }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

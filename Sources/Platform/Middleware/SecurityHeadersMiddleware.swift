@@ -4,6 +4,10 @@ import HTTPServer
 /// referrer leaks, no caching unless a handler opts in, and HSTS when configured.
 public struct SecurityHeadersMiddleware: Middleware {
     let defaults: [(String, String)]
+    /// The defaults serialized once: the common case (a handler set none of them) costs one
+    /// append instead of a field-by-field copy.
+    let block: HeaderBlock
+    let names: [String]
 
     public init(hstsMaxAge: Int) {
         var d = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
@@ -12,6 +16,8 @@ public struct SecurityHeadersMiddleware: Middleware {
                  ("Cache-Control", "no-store")]
         if hstsMaxAge > 0 { d.append(("Strict-Transport-Security", "max-age=\(hstsMaxAge); includeSubDomains")) }
         defaults = d
+        block = HeaderBlock(d)
+        names = d.map(\.0)
     }
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
@@ -22,6 +28,10 @@ public struct SecurityHeadersMiddleware: Middleware {
 
     /// A handler's own value (say, a Cache-Control that allows caching) wins.
     func apply(to response: inout Response) {
-        response.headers.addMissing(defaults)
+        if response.headers.containsAny(of: names) {
+            response.headers.addMissing(defaults)
+        } else {
+            response.headers.add(block: block)
+        }
     }
 }
