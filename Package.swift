@@ -4,7 +4,7 @@ import PackageDescription
 // The request path's modules skip run-time exclusivity checks in release builds (measured:
 // swift_beginAccess was ~1% of /health's CPU). Debug builds, and so the tests, keep them, and
 // bounds and overflow checks stay on everywhere.
-let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "apiserver",

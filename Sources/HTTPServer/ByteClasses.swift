@@ -5,37 +5,23 @@ enum ByteClass {
     static let sp: UInt8 = 0x20
     static let htab: UInt8 = 0x09
 
+    // Character classes as predicates over 128-bit masks (the masks are literal constants, so
+    // a test costs a shift and an AND: no lazily initialised table, no bounds check).
+
     /// tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-    static let token = alphanumericTable(plus: "!#$%&'*+-.^_`|~")
+    @inline(__always) static func isToken(_ b: UInt8) -> Bool { inMask(b, 0x03ff6cfa00000000, 0x57ffffffc7fffffe) }
 
     /// field-vchar, SP and HTAB: what may appear inside a field value. Excludes NUL, CR, LF,
     /// other controls and DEL; obs-text (0x80-0xFF) is allowed.
-    static let fieldValue: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for b in 0x21...0x7E { t[b] = true }
-        for b in 0x80...0xFF { t[b] = true }
-        t[0x20] = true
-        t[0x09] = true
-        return t
-    }()
+    @inline(__always) static func isFieldValue(_ b: UInt8) -> Bool { b == htab || (b >= sp && b != 0x7F) }
 
     /// Bytes allowed in a request-target: visible ASCII except "#" (fragments are never sent).
-    static let target: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for b in 0x21...0x7E { t[b] = true }
-        t[Int(UInt8(ascii: "#"))] = false
-        return t
-    }()
+    @inline(__always) static func isTarget(_ b: UInt8) -> Bool { b >= 0x21 && b <= 0x7E && b != UInt8(ascii: "#") }
 
     /// Host field value: reg-name, IP literals and port (RFC 3986 section 3.2.2).
-    static let host = alphanumericTable(plus: "-._~!$&'()*+,;=:[]%")
+    @inline(__always) static func isHost(_ b: UInt8) -> Bool { inMask(b, 0x2fff7ff200000000, 0x47fffffeaffffffe) }
 
-    private static func alphanumericTable(plus extra: String) -> [Bool] {
-        var t = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(b)] = true }
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(b)] = true }
-        for c in extra.utf8 { t[Int(c)] = true }
-        return t
+    @inline(__always) private static func inMask(_ b: UInt8, _ low: UInt64, _ high: UInt64) -> Bool {
+        b < 64 ? (low >> UInt64(b)) & 1 == 1 : b < 128 ? (high >> UInt64(b - 64)) & 1 == 1 : false
     }
 }

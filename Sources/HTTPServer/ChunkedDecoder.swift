@@ -54,7 +54,7 @@ struct ChunkedDecoder {
             case .ext:
                 if b == ByteClass.cr {
                     state = .sizeLF
-                } else if !ByteClass.fieldValue[Int(b)] {
+                } else if !ByteClass.isFieldValue(b) {
                     return .failed(.badRequest("invalid chunk extension"))
                 }
             case .sizeLF:
@@ -84,7 +84,7 @@ struct ChunkedDecoder {
             case .trailerStart:
                 if b == ByteClass.cr {
                     state = .finalLF
-                } else if ByteClass.token[Int(b)] {
+                } else if ByteClass.isToken(b) {
                     trailerFields += 1
                     if trailerFields > limits.maxHeaderCount { return .failed(.headerFieldsTooLarge("too many trailer fields")) }
                     trailerSawColon = false
@@ -97,10 +97,10 @@ struct ChunkedDecoder {
                     guard trailerSawColon else { return .failed(.badRequest("invalid trailer field")) }
                     state = .trailerLF
                 } else if !trailerSawColon {
-                    if b == UInt8(ascii: ":") { trailerSawColon = true } else if !ByteClass.token[Int(b)] {
+                    if b == UInt8(ascii: ":") { trailerSawColon = true } else if !ByteClass.isToken(b) {
                         return .failed(.badRequest("invalid trailer field name"))
                     }
-                } else if !ByteClass.fieldValue[Int(b)] {
+                } else if !ByteClass.isFieldValue(b) {
                     return .failed(.badRequest("invalid character in trailer value"))
                 }
             case .trailerLF:

@@ -51,7 +51,8 @@ struct HTTP1Connection {
         var method: HTTPMethod
         var version: HTTPVersion
         var keepAlive: Bool
-        var head: ParsedHead?
+        /// The request, for the log line of a 504 given in its handler's place.
+        var request: Request?
     }
 
     struct StreamState {
@@ -340,8 +341,7 @@ extension HTTP1Connection {
                 if pendingRejection == .deadlineExceeded, let t = target {
                     pendingRejection = nil
                     target?.keepAlive = false
-                    return .reject(.deadlineExceeded, RefusedRequest(request: t.head.map { makeRequest($0, body: []) }, peer: remoteAddress),
-                                   sequence: sequence)
+                    return .reject(.deadlineExceeded, RefusedRequest(request: t.request, peer: remoteAddress), sequence: sequence)
                 }
                 return waitAction()
             case .reading:
@@ -442,8 +442,6 @@ extension HTTP1Connection {
     private mutating func dispatch(_ head: ParsedHead, _ routePlan: RoutePlan, body: [UInt8], stream: RequestBodyStream?,
                                    planned: Request?, now: Int64) -> Action {
         sequence += 1
-        target = ResponseTarget(method: head.method, version: head.version,
-                                keepAlive: head.keepAlive && !draining && !peerClosed, head: head)
         let timeout = routePlan.timeoutMs ?? limits.requestTimeoutMs
         phase = .handling(deadline: routePlan.runsInline || timeout <= 0 ? 0 : now + Int64(timeout))
         headClockMs = nil
@@ -457,6 +455,8 @@ extension HTTP1Connection {
             request.routeHint = routePlan.routeHint
         }
         request.bodyStream = stream
+        target = ResponseTarget(method: head.method, version: head.version, keepAlive: head.keepAlive && !draining && !peerClosed,
+                                request: routePlan.runsInline ? nil : request)
         return .dispatch(request, routePlan, sequence: sequence)
     }
 
@@ -530,7 +530,7 @@ extension HTTP1Connection {
 
     private mutating func reject(_ reason: ServerRejection, head: ParsedHead?, method: HTTPMethod? = nil, origin: String? = nil) -> Action {
         sequence += 1
-        target = ResponseTarget(method: head?.method ?? method ?? .GET, version: head?.version ?? .http1_1, keepAlive: false, head: head)
+        target = ResponseTarget(method: head?.method ?? method ?? .GET, version: head?.version ?? .http1_1, keepAlive: false, request: nil)
         phase = .handling(deadline: 0)
         headClockMs = nil
         bodyClock = nil

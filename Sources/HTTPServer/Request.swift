@@ -7,20 +7,48 @@ import SystemSupport
 /// The head is stored once as raw bytes; the path and query are ranges into it and are decoded
 /// only when asked for, so routing a request allocates almost nothing.
 public struct Request: Sendable {
-    public let method: HTTPMethod
-    public let version: HTTPVersion
-    public let headers: RequestHeaders
-    /// Raw (still percent-encoded) path bounds in `headers.storage`.
-    let pathStart: Int32
-    let pathEnd: Int32
-    /// Raw query bounds (without the "?"), or an empty range.
-    let queryStart: Int32
-    let queryEnd: Int32
+    /// The parsed head, shared by every copy of the request (one reference to count instead
+    /// of several arrays: requests are copied along the middleware chain).
+    final class Head: Sendable {
+        let method: HTTPMethod
+        let version: HTTPVersion
+        let headers: RequestHeaders
+        /// Raw (still percent-encoded) path bounds in `headers.storage`.
+        let pathStart: Int32
+        let pathEnd: Int32
+        /// Raw query bounds (without the "?"), or an empty range.
+        let queryStart: Int32
+        let queryEnd: Int32
+        let keepAlive: Bool
+        let remoteAddress: String
+
+        init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders, path: Range<Int>, query: Range<Int>,
+             keepAlive: Bool, remoteAddress: String) {
+            self.method = method
+            self.version = version
+            self.headers = headers
+            pathStart = Int32(path.lowerBound)
+            pathEnd = Int32(path.upperBound)
+            queryStart = Int32(query.lowerBound)
+            queryEnd = Int32(query.upperBound)
+            self.keepAlive = keepAlive
+            self.remoteAddress = remoteAddress
+        }
+    }
+
+    let head: Head
+    public var method: HTTPMethod { head.method }
+    public var version: HTTPVersion { head.version }
+    public var headers: RequestHeaders { head.headers }
+    var pathStart: Int32 { head.pathStart }
+    var pathEnd: Int32 { head.pathEnd }
+    var queryStart: Int32 { head.queryStart }
+    var queryEnd: Int32 { head.queryEnd }
     /// Whether the connection stays open after this request (from version and Connection).
-    public let keepAlive: Bool
+    public var keepAlive: Bool { head.keepAlive }
     public var body: [UInt8]
     /// The peer's address as text ("127.0.0.1", "::1").
-    public let remoteAddress: String
+    public var remoteAddress: String { head.remoteAddress }
     /// When the request was complete on the event loop (monotonic nanoseconds), so durations
     /// include any wait for a worker thread.
     public var receivedAt: Int64
@@ -34,16 +62,9 @@ public struct Request: Sendable {
 
     init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
          path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {
-        self.method = method
-        self.version = version
-        self.headers = headers
-        self.pathStart = Int32(path.lowerBound)
-        self.pathEnd = Int32(path.upperBound)
-        self.queryStart = Int32(query.lowerBound)
-        self.queryEnd = Int32(query.upperBound)
-        self.keepAlive = keepAlive
+        head = Head(method: method, version: version, headers: headers, path: path, query: query, keepAlive: keepAlive,
+                    remoteAddress: remoteAddress)
         self.body = body
-        self.remoteAddress = remoteAddress
         self.receivedAt = MonotonicClock.nanoseconds()
     }
 

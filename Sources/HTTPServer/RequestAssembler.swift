@@ -18,7 +18,13 @@ struct RequestAssembler {
     }
 
     private var parser: RequestHeadParser
-    private var state = State.head
+    private var state = State.head {
+        // Kept as a flag: asked several times per request, and testing the enum copies its
+        // payload (a head with its arrays).
+        didSet {
+            if case .head = state { isMidRequest = false } else { isMidRequest = true }
+        }
+    }
     private var body: [UInt8] = []
     let limits: HTTPLimits
 
@@ -28,10 +34,7 @@ struct RequestAssembler {
     }
 
     /// True while a head has been accepted and its body is still arriving.
-    var isMidRequest: Bool {
-        if case .head = state { return false }
-        return true
-    }
+    private(set) var isMidRequest = false
 
     /// Body bytes held so far for the request being assembled.
     var bufferedBodyBytes: Int { body.count }

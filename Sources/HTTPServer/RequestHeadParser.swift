@@ -119,12 +119,12 @@ struct RequestHeadParser {
             // Request line: method SP request-target SP HTTP-version, single spaces only.
             let rlEnd = requestLineEnd - 1
             var i = 0
-            while i < rlEnd && ByteClass.token[Int(q[i])] { i += 1 }
+            while i < rlEnd && ByteClass.isToken(q[i]) { i += 1 }
             guard i > 0, i < rlEnd, q[i] == ByteClass.sp else { return .failure(.badRequest("invalid method")) }
             let methodEnd = i
             let targetStart = i + 1
             i = targetStart
-            while i < rlEnd && ByteClass.target[Int(q[i])] { i += 1 }
+            while i < rlEnd && ByteClass.isTarget(q[i]) { i += 1 }
             guard i > targetStart, i < rlEnd, q[i] == ByteClass.sp else { return .failure(.badRequest("invalid request target")) }
             let targetEnd = i
             let versionStart = i + 1
@@ -152,7 +152,7 @@ struct RequestHeadParser {
                 if q[j] == ByteClass.sp || q[j] == ByteClass.htab {
                     return .failure(.badRequest("obsolete line folding"))
                 }
-                while ByteClass.token[Int(q[j])] { j += 1 }
+                while ByteClass.isToken(q[j]) { j += 1 }
                 guard j > line else { return .failure(.badRequest("invalid header field name")) }
                 guard q[j] == UInt8(ascii: ":") else {
                     return .failure(.badRequest(q[j] == ByteClass.sp || q[j] == ByteClass.htab
@@ -163,7 +163,7 @@ struct RequestHeadParser {
                 while isOWS(q[j]) { j += 1 }
                 let valueStart = j
                 while q[j] != ByteClass.cr {
-                    guard ByteClass.fieldValue[Int(q[j])] else { return .failure(.badRequest("invalid character in header value")) }
+                    guard ByteClass.isFieldValue(q[j]) else { return .failure(.badRequest("invalid character in header value")) }
                     j += 1
                 }
                 var valueEnd = j
@@ -173,7 +173,7 @@ struct RequestHeadParser {
                 if nameEnd - line == 4, asciiLower(q[line]) == UInt8(ascii: "h"), asciiLower(q[line + 1]) == UInt8(ascii: "o"),
                    asciiLower(q[line + 2]) == UInt8(ascii: "s"), asciiLower(q[line + 3]) == UInt8(ascii: "t") {
                     hostCount += 1
-                    for k in valueStart..<valueEnd where !ByteClass.host[Int(q[k])] {
+                    for k in valueStart..<valueEnd where !ByteClass.isHost(q[k]) {
                         return .failure(.badRequest("invalid Host"))
                     }
                 }
@@ -249,7 +249,7 @@ struct RequestHeadParser {
             var j = authorityStart
             while j < end && q[j] != UInt8(ascii: "/") && q[j] != UInt8(ascii: "?") { j += 1 }
             guard j > authorityStart else { return nil }
-            for k in authorityStart..<j where !ByteClass.host[Int(q[k])] && q[k] != UInt8(ascii: "@") { return nil }
+            for k in authorityStart..<j where !ByteClass.isHost(q[k]) && q[k] != UInt8(ascii: "@") { return nil }
             pathStart = j
         }
         var k = pathStart
@@ -298,7 +298,7 @@ struct RequestHeadParser {
                 if headers.asciiCaseInsensitiveEquals(s, e, "chunked") {
                     return .failure(.badRequest("chunked applied more than once"))
                 }
-                for k in s..<e where !ByteClass.token[Int(headers.storage[k])] && headers.storage[k] != UInt8(ascii: ";")
+                for k in s..<e where !ByteClass.isToken(headers.storage[k]) && headers.storage[k] != UInt8(ascii: ";")
                     && headers.storage[k] != UInt8(ascii: "=") && !isOWS(headers.storage[k]) {
                     return .failure(.badRequest("invalid Transfer-Encoding"))
                 }
@@ -329,7 +329,7 @@ struct RequestLinePrefix {
                 part = .target
                 length = 0
             } else {
-                guard ByteClass.token[Int(b)] else { return "invalid method" }
+                guard ByteClass.isToken(b) else { return "invalid method" }
                 length += 1
                 if length > Self.maxMethodLength { return "invalid method" }
             }
@@ -339,7 +339,7 @@ struct RequestLinePrefix {
                 part = .version
                 length = 0
             } else {
-                guard ByteClass.target[Int(b)] else { return "invalid request target" }
+                guard ByteClass.isTarget(b) else { return "invalid request target" }
                 length += 1
             }
         case .version:

@@ -25,13 +25,23 @@ public struct RouteOptions: Sendable {
     }
 }
 
-public struct Route: Sendable {
+/// A registered route. A class: it travels through the router's match and the request
+/// context on every request, and one reference is cheaper to pass than its fields.
+public final class Route: Sendable {
     let handler: Handler
     let options: RouteOptions
     let pattern: String
     /// Position in registration order; the routing hint of requests planned to it.
     let index: Int
     let hasParameters: Bool
+
+    init(handler: @escaping Handler, options: RouteOptions, pattern: String, index: Int) {
+        self.handler = handler
+        self.options = options
+        self.pattern = pattern
+        self.index = index
+        hasParameters = pattern.contains("/:")
+    }
 }
 
 /// Route registration for features. Registering the same method and pattern twice, or two
@@ -49,7 +59,7 @@ public struct Routes {
             // Decoding a large body on the event loop stalls every connection of that loop.
             throw RouterError(description: "route \(method) \(pattern) is inline and would read a body; run it on a worker")
         }
-        let route = Route(handler: handler, options: options, pattern: pattern, index: all.count, hasParameters: pattern.contains("/:"))
+        let route = Route(handler: handler, options: options, pattern: pattern, index: all.count)
         try builder.add(method, pattern, route)
         all.append(route)
     }
