@@ -42,6 +42,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The parser's libFuzzer harness (scripts/fuzz builds it with -D FUZZING and
+        // -sanitize=fuzzer,address); a plain build replays inputs. Not shipped.
+        .executableTarget(name: "RequestFuzzer", dependencies: ["HTTPServer"]),
+
         // Database benchmarks for scripts/bench-db; not shipped.
         .executableTarget(name: "dbbench", dependencies: ["Postgres"]),
 

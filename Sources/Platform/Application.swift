@@ -5,7 +5,7 @@ import SystemSupport
 /// The application the HTTP server calls: routing, the middleware chain and the error boundary.
 ///
 /// Chain, outermost first: request ID -> metrics + access log -> compression -> security
-/// headers -> CORS -> rate limit -> error envelope -> router/handler.
+/// headers -> CORS -> rate limit -> error envelope -> authentication (per route) -> handler.
 public final class Application: HTTPApplication {
     public let config: AppConfig
     public let metrics: MetricsRegistry
@@ -19,7 +19,7 @@ public final class Application: HTTPApplication {
     private let rejectionChain: Responder
 
     public init(config: AppConfig, routes: Routes, metrics: MetricsRegistry, lifecycle: Lifecycle, logger: Logger,
-                rateLimiter: (any RateLimiter)? = nil, logSink: LogSink = .standardOutput) {
+                rateLimiter: (any RateLimiter)? = nil, authenticators: [any Authenticator] = [], logSink: LogSink = .standardOutput) {
         self.config = config
         self.metrics = metrics
         self.lifecycle = lifecycle
@@ -41,6 +41,7 @@ public final class Application: HTTPApplication {
             cors,
             RateLimitMiddleware(config: config.rateLimit, limiter: limiter, identity: identity, registry: metrics),
             ErrorMiddleware(),
+            AuthMiddleware(authenticators: (config.adminAPIToken.map { [AdminTokenAuthenticator(token: $0)] } ?? []) + authenticators),
         ]
         chain = MiddlewareChain.compose(middleware, terminal: Self.route)
         // Requests the HTTP layer refuses still get an id, metrics, a log line, safe headers and

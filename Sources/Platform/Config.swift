@@ -67,6 +67,8 @@ public struct AppConfig: Sendable {
     public var gzipMinBytes = 1024
     public var gzipLevel: Int32 = 6
     public var enableTestRoutes = false
+    /// Bearer token for /admin/* (operators, cron); nil disables it.
+    public var adminAPIToken: String?
     public var database = PostgresConfiguration(url: AppConfig.defaultDatabaseURL)
     public var migrateOnStart = true
     public var migrationsDirectory = "migrations"
@@ -115,6 +117,7 @@ public struct AppConfig: Sendable {
         ("GZIP_MIN_BYTES", "1024", "compress responses at least this large; 0 disables gzip"),
         ("GZIP_LEVEL", "6", "zlib level 1-9"),
         ("ENABLE_TEST_ROUTES", "false", "mount /__test/* diagnostic routes (refused in production)"),
+        ("ADMIN_API_TOKEN", "", "bearer token for /admin/* (operators, cron), at least 32 characters; required in production; give it as ADMIN_API_TOKEN_FILE"),
         ("DATABASE_URL", defaultDatabaseURL, "PostgreSQL URI; the default is the local cluster scripts/run starts (give a password via DATABASE_URL_FILE)"),
         ("DB_POOL_SIZE", "8", "connections kept open; matches WORKER_THREADS since a request holds at most one"),
         ("DB_POOL_MAX_OVERFLOW", "4", "extra connections under bursts and background jobs, closed when idle"),
@@ -178,6 +181,12 @@ public struct AppConfig: Sendable {
         c.gzipMinBytes = try r.int("GZIP_MIN_BYTES", 0...(1 << 30)) ?? 1024
         c.gzipLevel = Int32(try r.int("GZIP_LEVEL", 1...9) ?? 6)
         c.enableTestRoutes = try r.bool("ENABLE_TEST_ROUTES") ?? false
+        if let token = try r.string("ADMIN_API_TOKEN"), !token.isEmpty {
+            guard token.utf8.count >= AdminTokenAuthenticator.minimumLength else {
+                throw ConfigError("ADMIN_API_TOKEN", "must be at least \(AdminTokenAuthenticator.minimumLength) characters")
+            }
+            c.adminAPIToken = token
+        }
         let url = try r.string("DATABASE_URL") ?? defaultDatabaseURL
         guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
             throw ConfigError("DATABASE_URL", "must start with postgresql://")
@@ -198,6 +207,7 @@ public struct AppConfig: Sendable {
             }
             if c.enableTestRoutes { throw ConfigError("ENABLE_TEST_ROUTES", "refused when APP_ENV=production") }
             if !c.rateLimit.enabled { throw ConfigError("RATE_LIMIT_ENABLED", "false is refused when APP_ENV=production") }
+            if c.adminAPIToken == nil { throw ConfigError("ADMIN_API_TOKEN", "is required when APP_ENV=production") }
         }
         if c.cors.allowCredentials && c.cors.allowedOrigins.contains("*") {
             throw ConfigError("CORS_ALLOW_CREDENTIALS", "cannot be true while CORS_ALLOWED_ORIGINS contains *")

@@ -10,11 +10,11 @@ public enum OperationalRoutes {
     public static func register(_ routes: inout Routes, metrics: MetricsRegistry, lifecycle: Lifecycle,
                                 checks: [any ReadinessCheck], environment: DeploymentEnvironment) throws {
         let healthBody = Array("{\"status\":\"ok\"}".utf8)
-        try routes.get("/health", RouteOptions(inline: true)) { _, _ in
+        try routes.get("/health", RouteOptions(access: .public, inline: true)) { _, _ in
             Response(status: .ok, contentType: "application/json", body: healthBody)
         }
 
-        try routes.get("/ready", RouteOptions(inline: checks.isEmpty)) { _, _ in
+        try routes.get("/ready", RouteOptions(access: .public, inline: checks.isEmpty)) { _, _ in
             var problems: [(String, String)] = []
             if lifecycle.isDraining { problems.append(("process", "draining")) }
             for check in checks { if let p = check.problem() { problems.append((check.name, p)) } }
@@ -31,7 +31,7 @@ public enum OperationalRoutes {
             return Response(status: problems.isEmpty ? .ok : .serviceUnavailable, contentType: "application/json", body: out)
         }
 
-        try routes.get("/metrics", RouteOptions(inline: true)) { _, _ in
+        try routes.get("/metrics", RouteOptions(access: .public, inline: true)) { _, _ in
             Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
         }
 
@@ -45,7 +45,7 @@ public enum OperationalRoutes {
                 case uptimeSeconds = "uptime_seconds"
             }
         }
-        try routes.get("/api/v1/status", RouteOptions(inline: true)) { _, context in
+        try routes.get("/api/v1/status", RouteOptions(access: .public, inline: true)) { _, context in
             try context.success(Status(service: "apiserver", version: version, environment: environment.rawValue,
                                        uptimeSeconds: Int(ProcessMetrics.wallClockSeconds() - lifecycle.startTime)))
         }

@@ -32,6 +32,8 @@ public final class RequestContext {
     var match: Router<Route>.Match
     /// For rejections built outside the router: the error to render.
     var rejection: AppError?
+    /// Who is calling, once the route's access check authenticated them.
+    public internal(set) var principal: Principal?
 
     init(requestID: String, logger: Logger, clientAddress: String, methodName: String, match: Router<Route>.Match, receivedAt: Int64) {
         self.requestID = requestID

@@ -2,8 +2,10 @@ import HTTPServer
 
 public typealias Handler = @Sendable (Request, RequestContext) throws -> Response
 
-/// How a route runs.
+/// Who may call a route and how it runs.
 public struct RouteOptions: Sendable {
+    /// Who may call it. Required: a route registered without it fails at start-up.
+    public var access: Access?
     /// Run on the event loop. Only for handlers that never block (no database, no disk) and
     /// read no body: such routes are refused for POST, PUT and PATCH at registration, and any
     /// body sent to them gets 413.
@@ -17,7 +19,8 @@ public struct RouteOptions: Sendable {
     /// `request.bodyStream` (uploads larger than memory).
     public var streamsBody: Bool
 
-    public init(inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false) {
+    public init(access: Access?, inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false) {
+        self.access = access
         self.inline = inline
         self.maxBodyBytes = maxBodyBytes
         self.timeoutMs = timeoutMs
@@ -53,8 +56,11 @@ public struct Routes {
 
     public init() {}
 
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ options: RouteOptions = RouteOptions(),
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ options: RouteOptions,
                              _ handler: @escaping Handler) throws {
+        guard options.access != nil else {
+            throw RouterError(description: "route \(method) \(pattern) does not say who may call it (RouteOptions.access)")
+        }
         if options.inline && (method == .POST || method == .PUT || method == .PATCH || (options.maxBodyBytes ?? 0) > 0 || options.streamsBody) {
             // Decoding a large body on the event loop stalls every connection of that loop.
             throw RouterError(description: "route \(method) \(pattern) is inline and would read a body; run it on a worker")
@@ -64,23 +70,23 @@ public struct Routes {
         all.append(route)
     }
 
-    public mutating func get(_ pattern: String, _ options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) throws {
+    public mutating func get(_ pattern: String, _ options: RouteOptions, _ handler: @escaping Handler) throws {
         try add(.GET, pattern, options, handler)
     }
 
-    public mutating func post(_ pattern: String, _ options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) throws {
+    public mutating func post(_ pattern: String, _ options: RouteOptions, _ handler: @escaping Handler) throws {
         try add(.POST, pattern, options, handler)
     }
 
-    public mutating func put(_ pattern: String, _ options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) throws {
+    public mutating func put(_ pattern: String, _ options: RouteOptions, _ handler: @escaping Handler) throws {
         try add(.PUT, pattern, options, handler)
     }
 
-    public mutating func patch(_ pattern: String, _ options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) throws {
+    public mutating func patch(_ pattern: String, _ options: RouteOptions, _ handler: @escaping Handler) throws {
         try add(.PATCH, pattern, options, handler)
     }
 
-    public mutating func delete(_ pattern: String, _ options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) throws {
+    public mutating func delete(_ pattern: String, _ options: RouteOptions, _ handler: @escaping Handler) throws {
         try add(.DELETE, pattern, options, handler)
     }
 }

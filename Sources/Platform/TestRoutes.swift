@@ -23,25 +23,28 @@ public enum TestRoutes {
             try context.success(Echo(bytes: request.body.count, sha256: SHA256.hex(request.body), method: request.method.description,
                                      path: request.path, query: Dictionary(request.queryItems.map { ($0.name, $0.value) }) { a, _ in a }))
         }
-        try routes.post("/__test/echo", RouteOptions(), echo)
-        try routes.post("/__test/upload", RouteOptions(maxBodyBytes: 64 * 1024 * 1024), echo)
-        try routes.get("/__test/items/:id", RouteOptions(inline: true)) { _, context in
+        try routes.post("/__test/echo", RouteOptions(access: .public), echo)
+        try routes.post("/__test/upload", RouteOptions(access: .public, maxBodyBytes: 64 * 1024 * 1024), echo)
+        try routes.get("/__test/items/:id", RouteOptions(access: .public, inline: true)) { _, context in
             try context.success(["id": try context.parameter("id")])
         }
-        try routes.get("/__test/sleep") { request, context in
+        try routes.get("/__test/sleep", RouteOptions(access: .public)) { request, context in
             var q = QueryParameters(request)
             let ms = q.int("ms", default: 100, in: 0...30_000)
             try q.validate()
             usleep(UInt32(ms) * 1000)
             return try context.success(["slept_ms": ms])
         }
-        try routes.get("/__test/large") { request, context in
+        try routes.get("/__test/large", RouteOptions(access: .public)) { request, context in
             var q = QueryParameters(request)
             let n = q.int("bytes", default: 10_000, in: 0...(8 * 1024 * 1024))
             try q.validate()
             return try context.success(["text": String(repeating: "abcdefghij", count: n / 10)])
         }
-        try routes.get("/__test/fail") { _, _ in
+        try routes.get("/__test/admin", RouteOptions(access: .admin)) { _, context in
+            try context.success(["principal": context.principal?.id ?? "", "role": context.principal?.role ?? ""])
+        }
+        try routes.get("/__test/fail", RouteOptions(access: .public)) { _, _ in
             struct SecretFailure: Error { let detail = "internal detail that must not reach clients" }
             throw SecretFailure()
         }
@@ -55,7 +58,7 @@ extension TestRoutes {
     /// stopped because the client went away.
     static func registerStream(_ routes: inout Routes) throws {
         let stats = StreamStats()
-        try routes.get("/__test/stream") { request, _ in
+        try routes.get("/__test/stream", RouteOptions(access: .public)) { request, _ in
             var q = QueryParameters(request)
             let chunks = q.int("chunks", default: 3, in: 0...1_000_000)
             let size = q.int("size", default: 10, in: 1...(1 << 20))
@@ -77,12 +80,12 @@ extension TestRoutes {
             }
             return Response(status: .ok, contentType: "text/plain", stream: stream)
         }
-        try routes.get("/__test/stream/status", RouteOptions(inline: true)) { _, context in
+        try routes.get("/__test/stream/status", RouteOptions(access: .public, inline: true)) { _, context in
             try context.success(["started": stats.started.load(ordering: .relaxed), "cancelled": stats.cancelled.load(ordering: .relaxed)])
         }
 
         // A body read while it arrives: its size and SHA-256, in constant memory.
-        try routes.post("/__test/upload-stream", RouteOptions(maxBodyBytes: 1 << 30, streamsBody: true)) { request, context in
+        try routes.post("/__test/upload-stream", RouteOptions(access: .public, maxBodyBytes: 1 << 30, streamsBody: true)) { request, context in
             let hasher = SHA256Hasher()
             var total = 0
             while let piece = try request.bodyStream?.read() {
@@ -93,8 +96,8 @@ extension TestRoutes {
         }
 
         let hub = EventHub(heartbeatSeconds: 1)
-        try routes.get("/__test/events", RouteOptions(inline: true, timeoutMs: 0)) { _, _ in hub.subscribe() }
-        try routes.post("/__test/events/publish") { request, context in
+        try routes.get("/__test/events", RouteOptions(access: .public, inline: true, timeoutMs: 0)) { _, _ in hub.subscribe() }
+        try routes.post("/__test/events/publish", RouteOptions(access: .public)) { request, context in
             var q = QueryParameters(request)
             let event = q.oneOf("event", ["tick", "refresh"], default: "tick")
             try q.validate()
@@ -114,20 +117,20 @@ extension TestRoutes {
 extension TestRoutes {
     /// Routes that hold, probe and break database work, for pool and failure tests.
     static func registerDatabase(_ routes: inout Routes, _ pool: ConnectionPool) throws {
-        try routes.get("/__test/db/sleep") { request, context in
+        try routes.get("/__test/db/sleep", RouteOptions(access: .public)) { request, context in
             var q = QueryParameters(request)
             let ms = q.int("ms", default: 100, in: 0...30_000)
             try q.validate()
             try pool.withConnection { try $0.query("SELECT pg_sleep(\(Double(ms) / 1000))") }
             return try context.success(["slept_ms": ms])
         }
-        try routes.get("/__test/db/pid") { _, context in
+        try routes.get("/__test/db/pid", RouteOptions(access: .public)) { _, context in
             // Asked of the server, not read from libpq's cache: it proves a live round trip.
             try context.success(["pid": try pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self) }])
         }
         // `/__test/db/export?rows=N`: N CSV rows from a server-side cursor, one page at a
         // time inside one transaction: memory stays flat however many rows.
-        try routes.get("/__test/db/export", RouteOptions(timeoutMs: 0)) { request, _ in
+        try routes.get("/__test/db/export", RouteOptions(access: .public, timeoutMs: 0)) { request, _ in
             var q = QueryParameters(request)
             let rows = q.int("rows", default: 1000, in: 0...10_000_000)
             try q.validate()
@@ -152,7 +155,7 @@ extension TestRoutes {
             return Response(status: .ok, contentType: "text/csv", stream: stream)
         }
         // A unique violation inside a transaction: must become 409 CONFLICT and leave nothing.
-        try routes.post("/__test/db/conflict") { _, context in
+        try routes.post("/__test/db/conflict", RouteOptions(access: .public)) { _, context in
             try pool.transaction { tx in
                 try tx.query("CREATE TEMP TABLE conflict_probe (email text CONSTRAINT conflict_probe_email_key UNIQUE) ON COMMIT DROP")
                 try tx.query("INSERT INTO conflict_probe VALUES (\("a@example.com"))")
@@ -173,7 +176,7 @@ extension TestRoutes {
     }
 
     static func registerJSON(_ routes: inout Routes) throws {
-        try routes.post("/__test/transfer") { request, context in
+        try routes.post("/__test/transfer", RouteOptions(access: .public)) { request, context in
             let transfer = try JSONBody.decode(Transfer.self, from: request)
             guard transfer.amount > 0 else {
                 throw AppError.validation([FieldIssue(field: "amount", issue: "must be greater than 0")])

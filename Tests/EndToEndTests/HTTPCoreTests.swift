@@ -129,3 +129,21 @@ import Glibc
         #expect(try c.readResponse().status == 200, "the budget was given back")
     }
 }
+
+/// The admin API token over real sockets.
+@Suite struct AdminTokenTests {
+    @Test func adminRoutesAcceptOnlyTheConfiguredToken() throws {
+        let token = "e2e-admin-token-0123456789abcdefghij"
+        let server = try ServerProcess(["ADMIN_API_TOKEN": token])
+        defer { server.stop() }
+        let none = try server.request("GET", "/__test/admin")
+        #expect(none.status == 401 && none.header("WWW-Authenticate") == "Bearer realm=\"apiserver\"")
+        let wrong = try server.request("GET", "/__test/admin", headers: [("Authorization", "Bearer \(token.dropLast())")])
+        #expect(wrong.status == 401 && wrong.header("WWW-Authenticate")?.contains("invalid_token") == true)
+        let right = try server.request("GET", "/__test/admin", headers: [("Authorization", "Bearer \(token)")])
+        #expect(right.status == 200)
+        #expect((right.json?["data"] as? [String: Any])?["role"] as? String == "admin")
+        usleep(300_000)
+        #expect(!server.log.contains(token), "the token never reaches the log")
+    }
+}

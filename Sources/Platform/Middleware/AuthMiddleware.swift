@@ -1,0 +1,37 @@
+import HTTPServer
+
+/// Enforces each route's `Access`: inside the error boundary, after the rate limiter. No
+/// principal for a non-public route: 401 with `WWW-Authenticate: Bearer` (error="invalid_token"
+/// when credentials were given but not accepted); a principal without the role: 403.
+public struct AuthMiddleware: Middleware {
+    let authenticators: [any Authenticator]
+
+    public init(authenticators: [any Authenticator]) { self.authenticators = authenticators }
+
+    public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
+        guard case .found(let route, _, _) = context.match, route.options.access != .public else {
+            return try next(request, context)
+        }
+        let access = route.options.access ?? .admin
+        var invalid: String?
+        for authenticator in authenticators {
+            switch try authenticator.authenticate(request) {
+            case .notMine:
+                continue
+            case .invalid(let why):
+                invalid = why
+            case .principal(let principal):
+                guard principal.satisfies(access) else {
+                    throw AppError(.forbidden, "This action needs a role you do not have")
+                }
+                context.principal = principal
+                return try next(request, context)
+            }
+            if invalid != nil { break }
+        }
+        let tokenGiven = invalid != nil || request.bearerToken != nil
+        let challenge = tokenGiven ? "Bearer realm=\"apiserver\", error=\"invalid_token\"" : "Bearer realm=\"apiserver\""
+        throw AppError(.unauthorized, tokenGiven ? "The access token is invalid or expired" : "Authentication required",
+                       headers: [("WWW-Authenticate", challenge)])
+    }
+}
