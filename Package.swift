@@ -36,8 +36,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
 
+        // The composition root: the features and how the application is assembled.
+        .target(name: "AppAssembly", dependencies: ["Platform", "HTTPServer", .product(name: "Logging", package: "swift-log")]),
+
         .executableTarget(name: "apiserver", dependencies: [
-            "Platform", "HTTPServer",
+            "AppAssembly", "Platform", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,7 +56,8 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto"]),
+        .testTarget(name: "AssemblyTests", dependencies: ["AppAssembly", "Platform", "Postgres"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -78,60 +78,60 @@ public struct AppConfig: Sendable {
 
     public init() {}
 
-    /// (name, default, meaning) for every variable the server reads.
-    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
-        ("APP_ENV", "development", "development | test | production; production refuses unsafe settings"),
-        ("HOST", "127.0.0.1", "address to bind; 0.0.0.0 or :: for all interfaces"),
-        ("PORT", "8080", "TCP port; 0 lets the kernel choose (the chosen port is logged)"),
-        ("HTTP_THREADS", "0", "event-loop threads; 0 = one per core"),
-        ("WORKER_THREADS", "8", "threads running handlers that may block (database calls)"),
-        ("WORKER_QUEUE_LIMIT", "1024", "requests waiting for a worker before new ones get 503"),
-        ("MAX_CONNECTIONS", "16384", "open connections before new ones get 503 (idle keep-alive connections are closed first to make room)"),
-        ("MAX_CONNECTIONS_PER_CLIENT", "256", "open connections one client address may hold (503 beyond); 0 = no cap; TRUSTED_PROXIES are exempt"),
-        ("REUSE_PORT", "false", "allow another process on the same port (SO_REUSEPORT hand-over restarts); otherwise a busy port stops start-up"),
-        ("MAX_BODY_BYTES", "10485760", "default request body limit (413 above it)"),
-        ("MAX_REQUEST_LINE_BYTES", "8192", "request line limit (414 above it)"),
-        ("MAX_HEADER_BYTES", "32768", "header block limit (431 above it)"),
-        ("MAX_HEADER_COUNT", "100", "header field count limit (431 above it)"),
-        ("HEADER_TIMEOUT", "10s", "time to receive a request head (408 after it)"),
-        ("BODY_TIMEOUT", "30s", "longest pause while receiving a body (408 after it)"),
-        ("KEEPALIVE_TIMEOUT", "60s", "idle keep-alive connections are closed after this"),
-        ("WRITE_TIMEOUT", "30s", "a client that reads nothing for this long is disconnected"),
-        ("REQUEST_TIMEOUT", "30s", "whole-request deadline once received (504 TIMEOUT_ERROR, the running statement cancelled); routes may differ"),
-        ("MIN_BODY_RATE", "1024", "bytes per second a request body must sustain over each 10 s window (408 below it); 0 = off"),
-        ("BODY_MEMORY_BUDGET", "268435456", "bytes all incomplete request bodies may hold together; new bodies past it get 503"),
-        ("SHUTDOWN_TIMEOUT", "10s", "on SIGTERM, how long in-flight requests may take to finish"),
-        ("SHUTDOWN_DRAIN_DELAY", "0s", "on SIGTERM, keep serving with /ready = 503 this long first"),
-        ("LOG_LEVEL", "info", "trace | debug | info | notice | warning | error | critical"),
-        ("LOG_FORMAT", "json", "json | text"),
-        ("CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed by CORS; * only outside production"),
-        ("CORS_ALLOW_CREDENTIALS", "false", "send Access-Control-Allow-Credentials: true"),
-        ("CORS_MAX_AGE", "600", "seconds browsers may cache a preflight answer"),
-        ("HSTS_MAX_AGE", "31536000", "Strict-Transport-Security max-age; 0 disables the header"),
-        ("RATE_LIMIT_ENABLED", "true", "per-client rate limiting of /api and /admin"),
-        ("RATE_LIMIT_RPS", "10", "default policy: sustained requests per second per client"),
-        ("RATE_LIMIT_BURST", "20", "default policy: burst size per client"),
-        ("RATE_LIMIT_GROUPS", "", "extra policies: name=/path/prefix:rps:burst, comma-separated; longest prefix wins"),
-        ("RATE_LIMIT_MAX_KEYS", "100000", "clients tracked at once (memory bound)"),
-        ("TRUSTED_PROXIES", "", "CIDRs whose X-Forwarded-For is believed, comma-separated"),
-        ("GZIP_MIN_BYTES", "1024", "compress responses at least this large; 0 disables gzip"),
-        ("GZIP_LEVEL", "6", "zlib level 1-9"),
-        ("ENABLE_TEST_ROUTES", "false", "mount /__test/* diagnostic routes (refused in production)"),
-        ("ADMIN_API_TOKEN", "", "bearer token for /admin/* (operators, cron), at least 32 characters; required in production; give it as ADMIN_API_TOKEN_FILE"),
-        ("DATABASE_URL", defaultDatabaseURL, "PostgreSQL URI; the default is the local cluster scripts/run starts (give a password via DATABASE_URL_FILE)"),
-        ("DB_POOL_SIZE", "8", "connections kept open; matches WORKER_THREADS since a request holds at most one"),
-        ("DB_POOL_MAX_OVERFLOW", "4", "extra connections under bursts and background jobs, closed when idle"),
-        ("DB_POOL_TIMEOUT", "5s", "longest wait for a free connection before 503 DATABASE_UNAVAILABLE"),
-        ("DB_POOL_RECYCLE", "1h", "connections older than this are replaced"),
-        ("DB_STATEMENT_TIMEOUT", "15s", "server-side statement_timeout (504 TIMEOUT_ERROR when hit)"),
-        ("DB_CONNECT_TIMEOUT", "5s", "time allowed to open a connection"),
-        ("MIGRATE_ON_START", "true", "serve applies pending migrations first; default false when APP_ENV=production"),
-        ("MIGRATIONS_DIR", "migrations", "directory of NNNN_name.sql migration files"),
+    /// Every variable of the core (features declare their own, see `Feature.configuration`).
+    public static let variables: [ConfigVariable] = [
+        ConfigVariable("APP_ENV", "development", "development | test | production; production refuses unsafe settings"),
+        ConfigVariable("HOST", "127.0.0.1", "address to bind; 0.0.0.0 or :: for all interfaces"),
+        ConfigVariable("PORT", "8080", "TCP port; 0 lets the kernel choose (the chosen port is logged)"),
+        ConfigVariable("HTTP_THREADS", "0", "event-loop threads; 0 = one per core"),
+        ConfigVariable("WORKER_THREADS", "8", "threads running handlers that may block (database calls)"),
+        ConfigVariable("WORKER_QUEUE_LIMIT", "1024", "requests waiting for a worker before new ones get 503"),
+        ConfigVariable("MAX_CONNECTIONS", "16384", "open connections before new ones get 503 (idle keep-alive connections are closed first to make room)"),
+        ConfigVariable("MAX_CONNECTIONS_PER_CLIENT", "256", "open connections one client address may hold (503 beyond); 0 = no cap; TRUSTED_PROXIES are exempt"),
+        ConfigVariable("REUSE_PORT", "false", "allow another process on the same port (SO_REUSEPORT hand-over restarts); otherwise a busy port stops start-up"),
+        ConfigVariable("MAX_BODY_BYTES", "10485760", "default request body limit (413 above it)"),
+        ConfigVariable("MAX_REQUEST_LINE_BYTES", "8192", "request line limit (414 above it)"),
+        ConfigVariable("MAX_HEADER_BYTES", "32768", "header block limit (431 above it)"),
+        ConfigVariable("MAX_HEADER_COUNT", "100", "header field count limit (431 above it)"),
+        ConfigVariable("HEADER_TIMEOUT", "10s", "time to receive a request head (408 after it)"),
+        ConfigVariable("BODY_TIMEOUT", "30s", "longest pause while receiving a body (408 after it)"),
+        ConfigVariable("KEEPALIVE_TIMEOUT", "60s", "idle keep-alive connections are closed after this"),
+        ConfigVariable("WRITE_TIMEOUT", "30s", "a client that reads nothing for this long is disconnected"),
+        ConfigVariable("REQUEST_TIMEOUT", "30s", "whole-request deadline once received (504 TIMEOUT_ERROR, the running statement cancelled); routes may differ"),
+        ConfigVariable("MIN_BODY_RATE", "1024", "bytes per second a request body must sustain over each 10 s window (408 below it); 0 = off"),
+        ConfigVariable("BODY_MEMORY_BUDGET", "268435456", "bytes all incomplete request bodies may hold together; new bodies past it get 503"),
+        ConfigVariable("SHUTDOWN_TIMEOUT", "10s", "on SIGTERM, how long in-flight requests may take to finish"),
+        ConfigVariable("SHUTDOWN_DRAIN_DELAY", "0s", "on SIGTERM, keep serving with /ready = 503 this long first"),
+        ConfigVariable("LOG_LEVEL", "info", "trace | debug | info | notice | warning | error | critical"),
+        ConfigVariable("LOG_FORMAT", "json", "json | text"),
+        ConfigVariable("CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed by CORS; * only outside production"),
+        ConfigVariable("CORS_ALLOW_CREDENTIALS", "false", "send Access-Control-Allow-Credentials: true"),
+        ConfigVariable("CORS_MAX_AGE", "600", "seconds browsers may cache a preflight answer"),
+        ConfigVariable("HSTS_MAX_AGE", "31536000", "Strict-Transport-Security max-age; 0 disables the header"),
+        ConfigVariable("RATE_LIMIT_ENABLED", "true", "per-client rate limiting of /api and /admin"),
+        ConfigVariable("RATE_LIMIT_RPS", "10", "default policy: sustained requests per second per client"),
+        ConfigVariable("RATE_LIMIT_BURST", "20", "default policy: burst size per client"),
+        ConfigVariable("RATE_LIMIT_GROUPS", "", "extra policies: name=/path/prefix:rps:burst, comma-separated; longest prefix wins"),
+        ConfigVariable("RATE_LIMIT_MAX_KEYS", "100000", "clients tracked at once (memory bound)"),
+        ConfigVariable("TRUSTED_PROXIES", "", "CIDRs whose X-Forwarded-For is believed, comma-separated"),
+        ConfigVariable("GZIP_MIN_BYTES", "1024", "compress responses at least this large; 0 disables gzip"),
+        ConfigVariable("GZIP_LEVEL", "6", "zlib level 1-9"),
+        ConfigVariable("ENABLE_TEST_ROUTES", "false", "mount /__test/* diagnostic routes (refused in production)"),
+        ConfigVariable("ADMIN_API_TOKEN", "", "bearer token for /admin/* (operators, cron), at least 32 characters; required in production; give it as ADMIN_API_TOKEN_FILE", secret: true),
+        ConfigVariable("DATABASE_URL", defaultDatabaseURL, "PostgreSQL URI; the default is the local cluster scripts/run starts (give a password via DATABASE_URL_FILE)", secret: true),
+        ConfigVariable("DB_POOL_SIZE", "8", "connections kept open; matches WORKER_THREADS since a request holds at most one"),
+        ConfigVariable("DB_POOL_MAX_OVERFLOW", "4", "extra connections under bursts and background jobs, closed when idle"),
+        ConfigVariable("DB_POOL_TIMEOUT", "5s", "longest wait for a free connection before 503 DATABASE_UNAVAILABLE"),
+        ConfigVariable("DB_POOL_RECYCLE", "1h", "connections older than this are replaced"),
+        ConfigVariable("DB_STATEMENT_TIMEOUT", "15s", "server-side statement_timeout (504 TIMEOUT_ERROR when hit)"),
+        ConfigVariable("DB_CONNECT_TIMEOUT", "5s", "time allowed to open a connection"),
+        ConfigVariable("MIGRATE_ON_START", "true", "serve applies pending migrations first; default false when APP_ENV=production"),
+        ConfigVariable("MIGRATIONS_DIR", "migrations", "directory of NNNN_name.sql migration files"),
     ]
 
     public static func load(from env: Environment) throws -> AppConfig {
         var c = AppConfig()
-        let r = Reader(env: env)
+        let r = ConfigReader(env)
         c.environment = try r.choice("APP_ENV", DeploymentEnvironment.self) ?? .development
         c.server.host = try r.string("HOST") ?? "127.0.0.1"
         c.server.port = try r.int("PORT", 0...65535) ?? 8080
@@ -217,72 +217,4 @@ public struct AppConfig: Sendable {
 }
 
 /// Typed reads of environment variables; each failure names its variable.
-private struct Reader {
-    let env: Environment
-
-    func string(_ name: String) throws -> String? {
-        try env.value(name).map { $0.trimmingWhitespace() }
-    }
-
-    func int(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
-        guard let s = try string(name) else { return nil }
-        guard let v = Int(s) else { throw ConfigError(name, "\(s) is not an integer") }
-        guard range.contains(v) else { throw ConfigError(name, "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
-        return v
-    }
-
-    func double(_ name: String, _ range: ClosedRange<Double>) throws -> Double? {
-        guard let s = try string(name) else { return nil }
-        guard let v = Double(s), v.isFinite else { throw ConfigError(name, "\(s) is not a number") }
-        guard range.contains(v) else { throw ConfigError(name, "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
-        return v
-    }
-
-    func bool(_ name: String) throws -> Bool? {
-        guard let s = try string(name)?.lowercased() else { return nil }
-        switch s {
-        case "true", "1", "yes", "on": return true
-        case "false", "0", "no", "off": return false
-        default: throw ConfigError(name, "\(s) is not true or false")
-        }
-    }
-
-    func oneOf(_ name: String, _ allowed: [String]) throws -> String? {
-        guard let s = try string(name)?.lowercased() else { return nil }
-        guard allowed.contains(s) else { throw ConfigError(name, "\(s) is not one of \(allowed.joined(separator: ", "))") }
-        return s
-    }
-
-    func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws -> T? where T.RawValue == String {
-        guard let s = try string(name)?.lowercased() else { return nil }
-        guard let v = T(rawValue: s) else {
-            throw ConfigError(name, "\(s) is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return v
-    }
-
-    func list(_ name: String) throws -> [String] {
-        guard let s = try string(name) else { return [] }
-        return s.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-    }
-
-    /// "250ms", "10s", "2m", "1h", or a bare number of seconds. Returns milliseconds.
-    func duration(_ name: String, allowZero: Bool = false) throws -> Int? {
-        guard let s = try string(name)?.lowercased() else { return nil }
-        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        var number = s
-        var scale = 1000.0
-        for (suffix, factor) in units where s.hasSuffix(suffix) {
-            number = String(s.dropLast(suffix.count))
-            scale = factor
-            break
-        }
-        guard let v = Double(number), v.isFinite, v >= 0 else { throw ConfigError(name, "\(s) is not a duration like 500ms, 10s or 2m") }
-        let ms = Int(v * scale)
-        guard allowZero || ms > 0 else { throw ConfigError(name, "must be greater than zero") }
-        guard ms <= 86_400_000 else { throw ConfigError(name, "must be at most 24h") }
-        return ms
-    }
-}
-
 extension DeploymentEnvironment: CaseIterable {}

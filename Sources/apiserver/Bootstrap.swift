@@ -2,19 +2,52 @@ import ArgumentParser
 import Glibc
 import Logging
 import Platform
+import Postgres
 
 /// What every subcommand does first: configuration from the environment (with command-line
 /// overrides), validated as a whole, then logging.
 enum Bootstrap {
-    static func configuration(overrides: [(String, String?)]) throws -> AppConfig {
+    /// The process environment with command-line overrides applied.
+    static func environment(overrides: [(String, String?)]) -> Environment {
         var values = Environment.process().values
         for (name, value) in overrides { if let value { values[name] = value } }
+        return Environment(values)
+    }
+
+    static func configuration(overrides: [(String, String?)]) throws -> AppConfig {
+        try configuration(environment(overrides: overrides))
+    }
+
+    static func configuration(_ environment: Environment) throws -> AppConfig {
+        try exitingOnConfigError { try AppConfig.load(from: environment) }
+    }
+
+    /// Runs `body`; a configuration error is printed and exits with 78 (EX_CONFIG).
+    static func exitingOnConfigError<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try AppConfig.load(from: Environment(values))
+            return try body()
         } catch let error as ConfigError {
             writeStderr("apiserver: \(error)\n")
-            throw ExitCode(78) // EX_CONFIG
+            throw ExitCode(78)
         }
+    }
+
+    /// The shared services every subcommand builds from (the composition root's first step).
+    static func services(_ config: AppConfig, _ environment: Environment, _ logger: Logger) throws -> AppServices {
+        do {
+            return try AppServices(config: config, environment: environment, logger: logger)
+        } catch let e as PostgresError {
+            logger.critical("cannot load migrations", metadata: ["error": .string(e.message)])
+            LogSink.standardOutput.flush()
+            throw ExitCode(1)
+        }
+    }
+
+    /// For commands whose output is their stdout: only critical lines.
+    static func quietLogger() -> Logger {
+        var logger = Logger(label: "apiserver")
+        logger.logLevel = .critical
+        return logger
     }
 
     static func logging(_ config: AppConfig) -> Logger {

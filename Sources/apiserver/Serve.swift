@@ -5,6 +5,7 @@ import HTTPServer
 import Logging
 import Platform
 import Postgres
+import AppAssembly
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,11 +35,12 @@ struct Serve: ParsableCommand {
     var appEnv: String?
 
     func run() throws {
-        let config = try Bootstrap.configuration(overrides: [
+        let environment = Bootstrap.environment(overrides: [
             ("HOST", host), ("PORT", port.map(String.init)), ("HTTP_THREADS", httpThreads.map(String.init)),
             ("WORKER_THREADS", workerThreads.map(String.init)), ("MAX_CONNECTIONS", maxConnections.map(String.init)),
             ("LOG_LEVEL", logLevel), ("APP_ENV", appEnv),
         ])
+        let config = try Bootstrap.configuration(environment)
         let logger = Bootstrap.logging(config)
         defer { LogSink.standardOutput.flush() }
 
@@ -47,16 +49,8 @@ struct Serve: ParsableCommand {
         let signalFD = csystem_block_signals_and_open_signalfd()
         guard signalFD >= 0 else { throw SystemError("signalfd") }
 
-        let lifecycle = Lifecycle()
-        let metrics = MetricsRegistry()
-        ProcessMetrics.register(in: metrics, startTime: lifecycle.startTime)
-        let database: Database
-        do {
-            database = try Database(config: config, metrics: metrics, logger: logger)
-        } catch let e as PostgresError {
-            logger.critical("cannot load migrations", metadata: ["error": .string(e.message)])
-            throw ExitCode(1)
-        }
+        let services = try Bootstrap.services(config, environment, logger)
+        let database = services.database
         defer { database.shutdown() }
         logger.info("database", metadata: ["url": .string(config.database.redactedURL), "pool_size": "\(config.database.poolSize)",
                                            "max_overflow": "\(config.database.maxOverflow)"])
@@ -69,14 +63,9 @@ struct Serve: ParsableCommand {
             }
         }
 
-        var routes = Routes()
-        try OperationalRoutes.register(&routes, metrics: metrics, lifecycle: lifecycle, checks: [database.readiness],
-                                       environment: config.environment)
-        if config.enableTestRoutes {
-            try TestRoutes.register(&routes, database: database)
-            logger.warning("diagnostic /__test routes are enabled")
-        }
-        let app = Application(config: config, routes: routes, metrics: metrics, lifecycle: lifecycle, logger: logger)
+        let app = try Bootstrap.exitingOnConfigError { try AppAssembly.build(services).application }
+        let lifecycle = services.lifecycle
+        let metrics = services.metrics
         let server = HTTPServer(configuration: config.server, application: app, logger: logger)
         ServerMetrics.register(server: server, in: metrics)
 

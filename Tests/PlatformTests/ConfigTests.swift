@@ -69,21 +69,4 @@ import Glibc
         #expect(try load(["PORT": "9000", "PORT_FILE": path]).server.port == 9000, "the plain variable wins")
         #expect(failure(["PORT_FILE": "/nonexistent/secret"])?.variable == "PORT_FILE")
     }
-
-    @Test func envExampleListsEveryVariable() throws {
-        let root = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
-        guard let f = fopen("/" + root + "/.env.example", "r") else { Issue.record("no .env.example"); return }
-        defer { fclose(f) }
-        var listed: [String: String] = [:]
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, 4096, f) != nil {
-            let s = String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            guard !s.hasPrefix("#"), let eq = s.firstIndex(of: "=") else { continue }
-            listed[String(s[..<eq])] = String(s[s.index(after: eq)...])
-        }
-        let documented = Dictionary(uniqueKeysWithValues: AppConfig.variables.map { ($0.name, $0.defaultValue) })
-        #expect(listed == documented)
-        // And the example, taken literally, is a valid configuration.
-        #expect(throws: Never.self) { try load(listed) }
-    }
 }

@@ -1,0 +1,29 @@
+import HTTPServer
+import Logging
+import Platform
+
+/// The composition root: which features the product has, and how the application is put
+/// together from the shared services. `serve` and every other subcommand start here, and the
+/// assembly tests check what spans all features (.env.example, statements, routes).
+public enum AppAssembly {
+    /// Every feature, in registration order.
+    public static let features: [any Feature.Type] = [DiagnosticsFeature.self]
+
+    /// The core's variables and every feature's.
+    public static var configVariables: [ConfigVariable] { AppConfig.variables + features.flatMap { $0.configuration } }
+
+    /// The features built from `services` (reading their configuration), and the application
+    /// serving the operational routes and every feature's routes.
+    public static func build(_ services: AppServices) throws -> (application: Application, features: [any Feature]) {
+        let built = try features.map { try $0.init(services: services) }
+        var routes = Routes()
+        try OperationalRoutes.register(&routes, metrics: services.metrics, lifecycle: services.lifecycle,
+                                       checks: [services.database.readiness] + built.flatMap(\.readinessChecks),
+                                       environment: services.config.environment)
+        for feature in built { try feature.registerRoutes(&routes) }
+        let application = Application(config: services.config, routes: routes, metrics: services.metrics,
+                                      lifecycle: services.lifecycle, logger: services.logger,
+                                      authenticators: built.flatMap(\.authenticators))
+        return (application, built)
+    }
+}

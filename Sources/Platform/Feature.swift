@@ -1,0 +1,50 @@
+import Logging
+
+/// A feature module's one seam to the platform. A feature declares its configuration, builds
+/// itself from the shared services, and contributes routes, authenticators and readiness
+/// checks. Features never reach into each other's internals; the composition root
+/// (`AppAssembly`) lists them.
+public protocol Feature: Sendable {
+    /// The variables this feature reads (documented in .env.example, shown by `apiserver config`).
+    static var configuration: [ConfigVariable] { get }
+
+    /// Builds the feature, reading and validating its configuration from `services.environment`
+    /// (invalid values throw `ConfigError`, which stops start-up with exit code 78).
+    init(services: AppServices) throws
+
+    /// Registers the feature's routes; each says who may call it.
+    func registerRoutes(_ routes: inout Routes) throws
+
+    /// Ways of turning a request's credentials into a principal (accounts: JWT).
+    var authenticators: [any Authenticator] { get }
+
+    /// What `/ready` must check for this feature.
+    var readinessChecks: [any ReadinessCheck] { get }
+}
+
+extension Feature {
+    public static var configuration: [ConfigVariable] { [] }
+    public var authenticators: [any Authenticator] { [] }
+    public var readinessChecks: [any ReadinessCheck] { [] }
+}
+
+/// What every feature and every subcommand shares, built once from configuration.
+public final class AppServices: Sendable {
+    public let config: AppConfig
+    /// The raw environment, for features' own sections (`ConfigReader(services.environment)`).
+    public let environment: Environment
+    public let logger: Logger
+    public let metrics: MetricsRegistry
+    public let lifecycle: Lifecycle
+    public let database: Database
+
+    public init(config: AppConfig, environment: Environment, logger: Logger) throws {
+        self.config = config
+        self.environment = environment
+        self.logger = logger
+        lifecycle = Lifecycle()
+        metrics = MetricsRegistry()
+        ProcessMetrics.register(in: metrics, startTime: lifecycle.startTime)
+        database = try Database(config: config, metrics: metrics, logger: logger)
+    }
+}

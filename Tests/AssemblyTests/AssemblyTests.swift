@@ -1,0 +1,38 @@
+import Testing
+import Foundation
+@testable import AppAssembly
+@testable import Platform
+import Logging
+
+/// What spans every feature: documented configuration and routes that all say who may call them.
+@Suite struct AssemblyTests {
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// .env.example lists exactly the core's and every feature's variables with their defaults,
+    /// and taken literally it is a valid configuration.
+    @Test func envExampleListsEveryVariableOfEveryFeature() throws {
+        let text = try String(contentsOfFile: Self.root + "/.env.example", encoding: .utf8)
+        var listed: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            listed[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        let declared = AppAssembly.configVariables
+        #expect(Set(declared.map(\.name)).count == declared.count, "a variable is declared twice")
+        #expect(listed == Dictionary(uniqueKeysWithValues: declared.map { ($0.name, $0.defaultValue) }))
+        #expect(throws: Never.self) { try AppConfig.load(from: Environment(listed)) }
+    }
+
+    @Test func everyFeatureBuildsAndRegistersItsRoutes() throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let env = Environment(["ENABLE_TEST_ROUTES": "true", "APP_ENV": "test"])
+        let services = try AppServices(config: try AppConfig.load(from: env), environment: env, logger: logger)
+        let (application, features) = try AppAssembly.build(services)
+        #expect(features.count == AppAssembly.features.count)
+        #expect(application.routesByIndex.count > 10)
+        #expect(application.routesByIndex.allSatisfy { $0.options.access != nil })
+    }
+}
