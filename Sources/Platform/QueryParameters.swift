@@ -1,4 +1,6 @@
 import HTTPServer
+import Postgres
+import Crypto
 
 /// Typed access to a request's query string. Each accessor records a field-level issue
 /// instead of throwing, so a request with several bad parameters learns about all of them;
@@ -55,6 +57,65 @@ public struct QueryParameters {
         default:
             issues.append(FieldIssue(field: name, issue: "must be true or false"))
             return fallback
+        }
+    }
+
+    /// Text of at most `maxLength` characters, or nil when absent.
+    public mutating func string(_ name: String, maxLength: Int = 200) -> String? {
+        guard let text = raw(name) else { return nil }
+        guard text.count <= maxLength else {
+            issues.append(FieldIssue(field: name, issue: "must be at most \(maxLength) characters"))
+            return nil
+        }
+        return text
+    }
+
+    /// A calendar date written YYYY-MM-DD (a real day: 2023-02-29 is refused), or nil.
+    public mutating func date(_ name: String) -> PostgresDate? {
+        guard let text = raw(name) else { return nil }
+        guard let d = CalendarDate.parse(text) else {
+            issues.append(FieldIssue(field: name, issue: "must be a date like 2024-01-31"))
+            return nil
+        }
+        return d
+    }
+
+    /// A date range from two parameters; `from` after `to` is refused.
+    public mutating func dateRange(from fromName: String = "from", to toName: String = "to") -> (from: PostgresDate?, to: PostgresDate?) {
+        let from = date(fromName), to = date(toName)
+        if let f = from, let t = to, t < f { issues.append(FieldIssue(field: toName, issue: "must not be before \(fromName)")) }
+        return (from, to)
+    }
+
+    /// A comma-separated list (repeated parameters are joined), each item from `allowed` when
+    /// given, at most `maxItems`, duplicates dropped.
+    public mutating func list(_ name: String, allowed: [String]? = nil, maxItems: Int = 100) -> [String] {
+        let items = self.items.filter { $0.name == name }.flatMap { $0.value.split(separator: ",") }
+            .map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+        var seen = Set<String>()
+        let unique = items.filter { seen.insert($0).inserted }
+        if unique.count > maxItems { issues.append(FieldIssue(field: name, issue: "must have at most \(maxItems) items")) }
+        if let allowed, let bad = unique.first(where: { !allowed.contains($0) }) {
+            issues.append(FieldIssue(field: name, issue: "\(bad) is not one of: \(allowed.joined(separator: ", "))"))
+        }
+        return Array(unique.prefix(maxItems))
+    }
+
+    /// A keyset-pagination cursor made by `PageCursor.encode`, or nil when absent.
+    public mutating func cursor(_ name: String = "cursor") -> PageCursor? {
+        guard let text = raw(name) else { return nil }
+        guard let c = PageCursor(encoded: text) else {
+            issues.append(FieldIssue(field: name, issue: "is not a valid cursor; use the next_cursor of a previous page"))
+            return nil
+        }
+        return c
+    }
+
+    /// Records an issue for every parameter not in `names`: a misspelt filter must not be
+    /// silently ignored.
+    public mutating func allowOnly(_ names: Set<String>) {
+        for item in items where !names.contains(item.name) && !issues.contains(where: { $0.field == item.name }) {
+            issues.append(FieldIssue(field: item.name, issue: "is not a known parameter"))
         }
     }
 
