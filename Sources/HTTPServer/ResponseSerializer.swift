@@ -103,8 +103,14 @@ struct DateCache {
         return field
     }
 
-    static func imfFixdate(_ t: Int) -> String {
-        var tt = t
+    static func imfFixdate(_ t: Int) -> String { HTTPDate.format(t) }
+}
+
+/// HTTP dates (Date, Sunset, Last-Modified).
+public enum HTTPDate {
+    /// IMF-fixdate (RFC 9110 section 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+    public static func format(_ unixSeconds: Int) -> String {
+        var tt = unixSeconds
         var tmv = tm()
         gmtime_r(&tt, &tmv)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]

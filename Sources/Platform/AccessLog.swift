@@ -19,6 +19,7 @@ public struct AccessLog: Sendable {
 
     struct Entry {
         var requestID: String
+        var traceID: String = ""
         var method: String
         var route: String
         var status: Int
@@ -38,6 +39,10 @@ public struct AccessLog: Sendable {
             LogTimestamp.append(to: &out)
             out.append(contentsOf: "\",\"level\":\"\(level.rawValue)\",\"msg\":\"request\",\"request_id\":".utf8)
             JSONWriter.appendString(e.requestID, to: &out)
+            if !e.traceID.isEmpty {
+                out.append(contentsOf: ",\"trace_id\":".utf8)
+                JSONWriter.appendString(e.traceID, to: &out)
+            }
             out.append(contentsOf: ",\"method\":\"\(e.method)\",\"route\":".utf8)
             JSONWriter.appendString(e.route, to: &out)
             out.append(contentsOf: ",\"status\":\(e.status),\"duration_ms\":\(ms),\"bytes\":\(e.bytes),\"client\":".utf8)
@@ -45,7 +50,7 @@ public struct AccessLog: Sendable {
             out.append(contentsOf: "}\n".utf8)
         } else {
             LogTimestamp.append(to: &out)
-            out.append(contentsOf: " \(level.rawValue.uppercased()) request request_id=\(e.requestID) method=\(e.method) route=\(e.route) status=\(e.status) duration_ms=\(ms) bytes=\(e.bytes) client=\(e.client)\n".utf8)
+            out.append(contentsOf: " \(level.rawValue.uppercased()) request request_id=\(e.requestID) trace_id=\(e.traceID) method=\(e.method) route=\(e.route) status=\(e.status) duration_ms=\(ms) bytes=\(e.bytes) client=\(e.client)\n".utf8)
         }
         sink.write(out, urgent: level >= .error)
     }

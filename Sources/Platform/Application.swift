@@ -38,6 +38,7 @@ public final class Application: HTTPApplication {
             accessLog,
             CompressionMiddleware(minBytes: config.gzipMinBytes, level: config.gzipLevel),
             security,
+            APIVersionMiddleware(),
             cors,
             RateLimitMiddleware(config: config.rateLimit, limiter: limiter, identity: identity, registry: metrics),
             ErrorMiddleware(),
@@ -105,7 +106,9 @@ public final class Application: HTTPApplication {
     }
 
     private func makeContext(_ request: Request, match: Router<Route>.Match) -> RequestContext {
-        RequestContext(requestID: RequestIDMiddleware.requestID(for: request), logger: logger,
+        RequestContext(requestID: RequestIDMiddleware.requestID(for: request),
+                       trace: TraceContext(traceparent: request.headers["traceparent"], tracestate: request.headers["tracestate"]),
+                       logger: logger,
                        clientAddress: identity.clientAddress(for: request), methodName: request.method.description,
                        match: match, receivedAt: request.receivedAt)
     }

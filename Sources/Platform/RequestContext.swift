@@ -12,6 +12,8 @@ public final class RequestContext {
     public lazy var logger: Logger = {
         var l = baseLogger
         l[metadataKey: "request_id"] = .string(requestID)
+        l[metadataKey: "trace_id"] = .string(trace.traceID)
+        l[metadataKey: "span_id"] = .string(trace.spanID)
         return l
     }()
     private let baseLogger: Logger
@@ -35,8 +37,13 @@ public final class RequestContext {
     /// Who is calling, once the route's access check authenticated them.
     public internal(set) var principal: Principal?
 
-    init(requestID: String, logger: Logger, clientAddress: String, methodName: String, match: Router<Route>.Match, receivedAt: Int64) {
+    /// The W3C trace this request is a span of.
+    public let trace: TraceContext
+
+    init(requestID: String, trace: TraceContext, logger: Logger, clientAddress: String, methodName: String, match: Router<Route>.Match,
+         receivedAt: Int64) {
         self.requestID = requestID
+        self.trace = trace
         self.baseLogger = logger
         self.clientAddress = clientAddress
         self.methodName = methodName

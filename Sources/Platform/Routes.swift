@@ -18,8 +18,12 @@ public struct RouteOptions: Sendable {
     /// The handler starts once the head is here and reads the body in pieces from
     /// `request.bodyStream` (uploads larger than memory).
     public var streamsBody: Bool
+    /// Set on a route being replaced: its responses say so (Deprecation, Sunset, Link).
+    public var deprecation: Deprecation?
 
-    public init(access: Access?, inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false) {
+    public init(access: Access?, inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false,
+                deprecation: Deprecation? = nil) {
+        self.deprecation = deprecation
         self.access = access
         self.inline = inline
         self.maxBodyBytes = maxBodyBytes

@@ -44,6 +44,12 @@ public enum TestRoutes {
         try routes.get("/__test/admin", RouteOptions(access: .admin)) { _, context in
             try context.success(["principal": context.principal?.id ?? "", "role": context.principal?.role ?? ""])
         }
+        // A deprecated route, replaced by /__test/items/:id (deprecated 2026-06-01, gone 2027-01-01).
+        try routes.get("/__test/old-items", RouteOptions(access: .public, inline: true,
+                                                         deprecation: Deprecation(deprecatedAt: 1_780_272_000, sunsetAt: 1_798_761_600,
+                                                                                  successor: "/__test/items/:id"))) { _, context in
+            try context.success(["items": [String]()])
+        }
         try routes.get("/__test/fail", RouteOptions(access: .public)) { _, _ in
             struct SecretFailure: Error { let detail = "internal detail that must not reach clients" }
             throw SecretFailure()

@@ -147,3 +147,20 @@ import Glibc
         #expect(!server.log.contains(token), "the token never reaches the log")
     }
 }
+
+/// Trace context over real sockets: continued, returned, and in the log lines.
+@Suite struct TracingTests {
+    @Test func incomingTraceIsContinuedAndLogged() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let trace = "0af7651916cd43dd8448eb211c80319c"
+        let r = try server.request("GET", "/__test/fail", headers: [("traceparent", "00-\(trace)-b7ad6b7169203331-01")])
+        #expect(r.status == 500)
+        let parts = r.header("traceparent")?.split(separator: "-") ?? []
+        #expect(parts.count == 4 && parts[1] == trace && parts[2] != "b7ad6b7169203331")
+        usleep(300_000)
+        let lines = server.log.split(separator: "\n").filter { $0.contains(trace) }
+        #expect(lines.contains { $0.contains("\"msg\":\"request\"") }, "the access line")
+        #expect(lines.contains { $0.contains("unhandled error") && $0.contains("\"span_id\":\"\(parts[2])\"") }, "the error line")
+    }
+}

@@ -18,7 +18,7 @@ public struct AccessLogMiddleware: Middleware {
         let elapsedNs = MonotonicClock.nanoseconds() - context.startedAt
         metrics.record(method: context.methodName, route: context.route, routeKey: context.routeKey, status: response.status.code,
                        seconds: Double(elapsedNs) / 1e9)
-        log.write(AccessLog.Entry(requestID: context.requestID, method: context.methodName, route: context.route,
+        log.write(AccessLog.Entry(requestID: context.requestID, traceID: context.trace.traceID, method: context.methodName, route: context.route,
                                   status: response.status.code, durationMicros: Int(elapsedNs / 1000),
                                   bytes: response.body.count, client: context.clientAddress))
         return response

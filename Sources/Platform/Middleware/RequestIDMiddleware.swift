@@ -2,13 +2,16 @@ import HTTPServer
 import Crypto
 
 /// Keeps a well-formed incoming X-Request-ID (1-128 chars of [A-Za-z0-9._:-]) or generates a
-/// random one; echoes it on the response and attaches it to every log line of the request.
+/// random one; echoes it on the response and attaches it to every log line of the request. The
+/// response also names the request's span of its W3C trace (`traceparent`, see TraceContext).
 public struct RequestIDMiddleware: Middleware {
     public init() {}
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         var response = try next(request, context)
         response.headers.set("X-Request-ID", context.requestID)
+        response.headers.set("traceparent", context.trace.traceparent)
+        if let state = context.trace.traceState { response.headers.set("tracestate", state) }
         return response
     }
 

@@ -1,0 +1,81 @@
+import Crypto
+
+/// W3C Trace Context (https://www.w3.org/TR/trace-context/): the trace a request belongs to.
+/// A valid incoming `traceparent` continues the caller's trace (its `tracestate` is passed
+/// on); otherwise a new trace starts. Each request is one span of its own; its id goes back to
+/// the caller in `traceparent`, into every log line, and onto outbound calls and jobs the
+/// request starts (`childHeaders`).
+public struct TraceContext: Sendable, Equatable {
+    /// 32 lowercase hex digits.
+    public let traceID: String
+    /// This request's span: 16 lowercase hex digits.
+    public let spanID: String
+    /// The caller's span, when the trace came in.
+    public let parentID: String?
+    /// trace-flags (bit 0: sampled).
+    public let flags: UInt8
+    public let traceState: String?
+
+    /// Continues the incoming trace when `traceparent` is valid, else starts a new one.
+    public init(traceparent: String?, tracestate: String?) {
+        if let incoming = traceparent.flatMap(Self.parse) {
+            traceID = incoming.traceID
+            parentID = incoming.parentID
+            flags = incoming.flags
+            traceState = tracestate.flatMap { $0.utf8.count <= 512 && !$0.isEmpty ? $0 : nil }
+        } else {
+            traceID = Self.randomHex(16)
+            parentID = nil
+            flags = 0
+            traceState = nil
+        }
+        spanID = Self.randomHex(8)
+    }
+
+    init(traceID: String, spanID: String, parentID: String?, flags: UInt8, traceState: String?) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentID = parentID
+        self.flags = flags
+        self.traceState = traceState
+    }
+
+    /// `traceparent` naming this request's span (for the response and for children).
+    public var traceparent: String { "00-\(traceID)-\(spanID)-\(Self.hexByte(flags))" }
+
+    /// Headers for an outbound call (market data provider, S3) made on behalf of this request.
+    public var childHeaders: [(String, String)] {
+        var h = [("traceparent", traceparent)]
+        if let traceState { h.append(("tracestate", traceState)) }
+        return h
+    }
+
+    /// version "00", 32-hex trace id, 16-hex parent id, 2-hex flags; all-zero ids are invalid.
+    /// A higher version is read by its first four fields, as the specification asks.
+    static func parse(_ text: String) -> (traceID: String, parentID: String, flags: UInt8)? {
+        let t = text.trimmingWhitespace()
+        let parts = t.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, isHex(parts[0]), parts[0] != "ff" else { return nil }
+        if parts[0] == "00" && parts.count != 4 { return nil }
+        let trace = parts[1], parent = parts[2], flags = parts[3]
+        guard trace.count == 32, parent.count == 16, flags.count == 2, isHex(trace), isHex(parent), isHex(flags),
+              trace.contains(where: { $0 != "0" }), parent.contains(where: { $0 != "0" }),
+              let f = UInt8(flags, radix: 16) else { return nil }
+        return (String(trace), String(parent), f)
+    }
+
+    private static func isHex(_ s: Substring) -> Bool {
+        s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    private static func randomHex(_ count: Int) -> String {
+        var bytes = SecureRandom.bytes(count)
+        if bytes.allSatisfy({ $0 == 0 }) { bytes[count - 1] = 1 }
+        return Hex.encode(bytes)
+    }
+
+    private static func hexByte(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(b >> 4)], digits[Int(b & 0x0F)]])
+    }
+}
