@@ -50,7 +50,7 @@ public struct AccessLog: Sendable {
             out.append(contentsOf: "}\n".utf8)
         } else {
             LogTimestamp.append(to: &out)
-            out.append(contentsOf: " \(level.rawValue.uppercased()) request request_id=\(e.requestID) trace_id=\(e.traceID) method=\(e.method) route=\(e.route) status=\(e.status) duration_ms=\(ms) bytes=\(e.bytes) client=\(e.client)\n".utf8)
+            out.append(contentsOf: " \(level.rawValue.uppercased()) request request_id=\(e.requestID)\(e.traceID.isEmpty ? "" : " trace_id=" + e.traceID) method=\(e.method) route=\(e.route) status=\(e.status) duration_ms=\(ms) bytes=\(e.bytes) client=\(e.client)\n".utf8)
         }
         sink.write(out, urgent: level >= .error)
     }
