@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "AppAssembly", dependencies: ["Platform", "HTTPServer", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
-            "AppAssembly", "Platform", "HTTPServer",
+            "AppAssembly", "Platform", "HTTPServer", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -20,7 +20,11 @@ public enum AppAssembly {
         try OperationalRoutes.register(&routes, metrics: services.metrics, lifecycle: services.lifecycle,
                                        checks: [services.database.readiness] + built.flatMap(\.readinessChecks),
                                        environment: services.config.environment)
-        for feature in built { try feature.registerRoutes(&routes) }
+        try PlatformRoutes.register(&routes, services: services)
+        for feature in built {
+            try feature.registerRoutes(&routes)
+            try feature.registerJobs(services.jobs)
+        }
         let application = Application(config: services.config, routes: routes, metrics: services.metrics,
                                       lifecycle: services.lifecycle, logger: services.logger,
                                       authenticators: built.flatMap(\.authenticators))

@@ -67,6 +67,7 @@ public struct AppConfig: Sendable {
     public var gzipMinBytes = 1024
     public var gzipLevel: Int32 = 6
     public var enableTestRoutes = false
+    public var jobs = JobRunner.Configuration()
     /// Bearer token for /admin/* (operators, cron); nil disables it.
     public var adminAPIToken: String?
     public var database = PostgresConfiguration(url: AppConfig.defaultDatabaseURL)
@@ -118,6 +119,11 @@ public struct AppConfig: Sendable {
         ConfigVariable("GZIP_LEVEL", "6", "zlib level 1-9"),
         ConfigVariable("ENABLE_TEST_ROUTES", "false", "mount /__test/* diagnostic routes (refused in production)"),
         ConfigVariable("ADMIN_API_TOKEN", "", "bearer token for /admin/* (operators, cron), at least 32 characters; required in production; give it as ADMIN_API_TOKEN_FILE", secret: true),
+        ConfigVariable("JOBS_ENABLED", "true", "run scheduled and queued jobs in this instance (one instance runs each scheduled tick)"),
+        ConfigVariable("JOB_WORKERS", "2", "threads running queued jobs (reconciliation) in this instance; each has its own database connection"),
+        ConfigVariable("JOB_HEARTBEAT_INTERVAL", "5s", "how often running jobs record that their instance is alive"),
+        ConfigVariable("JOB_STALE_AFTER", "30s", "a running job without heartbeat this long is re-queued (or failed after its attempts)"),
+        ConfigVariable("JOB_POLL_INTERVAL", "1s", "how often idle workers look for queued jobs"),
         ConfigVariable("DATABASE_URL", defaultDatabaseURL, "PostgreSQL URI; the default is the local cluster scripts/run starts (give a password via DATABASE_URL_FILE)", secret: true),
         ConfigVariable("DB_POOL_SIZE", "8", "connections kept open; matches WORKER_THREADS since a request holds at most one"),
         ConfigVariable("DB_POOL_MAX_OVERFLOW", "4", "extra connections under bursts and background jobs, closed when idle"),
@@ -199,6 +205,14 @@ public struct AppConfig: Sendable {
         c.database.statementTimeoutMs = try r.duration("DB_STATEMENT_TIMEOUT") ?? 15_000
         c.database.connectTimeoutSeconds = max(1, (try r.duration("DB_CONNECT_TIMEOUT") ?? 5_000) / 1000)
         c.migrateOnStart = try r.bool("MIGRATE_ON_START") ?? (c.environment != .production)
+        c.jobs.enabled = try r.bool("JOBS_ENABLED") ?? true
+        c.jobs.workers = try r.int("JOB_WORKERS", 0...64) ?? 2
+        c.jobs.heartbeatIntervalMs = try r.duration("JOB_HEARTBEAT_INTERVAL") ?? 5_000
+        c.jobs.staleAfterMs = try r.duration("JOB_STALE_AFTER") ?? 30_000
+        c.jobs.pollIntervalMs = try r.duration("JOB_POLL_INTERVAL") ?? 1_000
+        guard c.jobs.staleAfterMs > 2 * c.jobs.heartbeatIntervalMs else {
+            throw ConfigError("JOB_STALE_AFTER", "must be more than twice JOB_HEARTBEAT_INTERVAL, or live jobs would be taken for dead")
+        }
         c.migrationsDirectory = try r.string("MIGRATIONS_DIR") ?? "migrations"
 
         if c.environment == .production {

@@ -15,6 +15,9 @@ public protocol Feature: Sendable {
     /// Registers the feature's routes; each says who may call it.
     func registerRoutes(_ routes: inout Routes) throws
 
+    /// Registers the feature's scheduled and queued jobs.
+    func registerJobs(_ jobs: JobRunner) throws
+
     /// Ways of turning a request's credentials into a principal (accounts: JWT).
     var authenticators: [any Authenticator] { get }
 
@@ -24,6 +27,7 @@ public protocol Feature: Sendable {
 
 extension Feature {
     public static var configuration: [ConfigVariable] { [] }
+    public func registerJobs(_ jobs: JobRunner) throws {}
     public var authenticators: [any Authenticator] { [] }
     public var readinessChecks: [any ReadinessCheck] { [] }
 }
@@ -37,6 +41,8 @@ public final class AppServices: Sendable {
     public let metrics: MetricsRegistry
     public let lifecycle: Lifecycle
     public let database: Database
+    /// Scheduled and queued jobs, on their own connections.
+    public let jobs: JobRunner
 
     public init(config: AppConfig, environment: Environment, logger: Logger) throws {
         self.config = config
@@ -46,5 +52,6 @@ public final class AppServices: Sendable {
         metrics = MetricsRegistry()
         ProcessMetrics.register(in: metrics, startTime: lifecycle.startTime)
         database = try Database(config: config, metrics: metrics, logger: logger)
+        jobs = JobRunner(configuration: config.jobs, database: config.database, metrics: metrics, logger: logger)
     }
 }

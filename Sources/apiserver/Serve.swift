@@ -6,6 +6,7 @@ import Logging
 import Platform
 import Postgres
 import AppAssembly
+import SystemSupport
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -82,13 +83,22 @@ struct Serve: ParsableCommand {
             "event_loops": .stringConvertible(config.server.eventLoops), "workers": .stringConvertible(config.server.workerThreads),
             "environment": .string(config.environment.rawValue),
         ])
+        do {
+            try services.jobs.start()
+        } catch {
+            logger.critical("cannot start the job runner", metadata: ["error": .string("\(error)")])
+            server.stop(timeoutMs: 0)
+            throw ExitCode(1)
+        }
         LogSink.standardOutput.flush()
 
         let signal = csystem_read_signal(signalFD)
         lifecycle.beginDraining()
         logger.info("shutting down", metadata: ["signal": .stringConvertible(signal), "timeout_ms": .stringConvertible(config.shutdownTimeoutMs)])
         if config.shutdownDrainDelayMs > 0 { usleep(UInt32(config.shutdownDrainDelayMs) * 1000) }
-        let drained = server.stop(timeoutMs: config.shutdownTimeoutMs)
+        // Jobs are asked to stop while requests drain; both get the shutdown timeout.
+        let jobsStopped = Background.run { services.jobs.stop(timeoutMs: config.shutdownTimeoutMs) }
+        let drained = server.stop(timeoutMs: config.shutdownTimeoutMs) && jobsStopped()
         if drained {
             logger.info("stopped", metadata: ["drained": "true"])
         } else {

@@ -146,6 +146,22 @@ import Glibc
         usleep(300_000)
         #expect(!server.log.contains(token), "the token never reaches the log")
     }
+
+    @Test func jobAdminRoutes() throws {
+        let token = "e2e-admin-token-0123456789abcdefghij"
+        let server = try ServerProcess(["ADMIN_API_TOKEN": token])
+        defer { server.stop() }
+        let auth = [("Authorization", "Bearer \(token)")]
+        #expect(try server.request("GET", "/admin/jobs").status == 401)
+        let list = try server.request("GET", "/admin/jobs?limit=5", headers: auth)
+        #expect(list.status == 200 && list.json?["data"] is [Any])
+        let bad = try server.request("GET", "/admin/jobs?status=bogus&limit=0&colour=red", headers: auth)
+        let fields = ((bad.json?["error"] as? [String: Any])?["details"] as? [[String: Any]])?.compactMap { $0["field"] as? String }
+        #expect(bad.status == 400 && Set(fields ?? []) == ["status", "limit", "colour"])
+        #expect(try server.request("GET", "/admin/jobs/999999999", headers: auth).status == 404)
+        #expect(try server.request("GET", "/admin/jobs/abc", headers: auth).status == 400)
+        #expect(try server.request("POST", "/admin/jobs/999999999/cancel", headers: auth).status == 404)
+    }
 }
 
 /// Trace context over real sockets: continued, returned, and in the log lines.

@@ -93,8 +93,11 @@ import Foundation
         ("audit log update refused", "UPDATE audit_logs SET action = 'forged'", "42501"),
         ("audit log delete refused", "DELETE FROM audit_logs", "42501"),
         ("audit log truncate refused", "TRUNCATE audit_logs", "42501"),
-        ("job run kind", "INSERT INTO job_runs (kind, trigger) VALUES ('mining', 'manual')", "23514"),
-        ("job run finished has finish time", "INSERT INTO job_runs (kind, trigger, status) VALUES ('backup', 'manual', 'succeeded')", "23514"),
+        ("job run kind", "INSERT INTO job_runs (job, kind, trigger) VALUES ('mine', 'mining', 'manual')", "23514"),
+        ("job run finished has finish time", "INSERT INTO job_runs (job, kind, trigger, status, started_at) VALUES ('backup', 'backup', 'manual', 'succeeded', now())", "23514"),
+        ("job name format", "INSERT INTO job_runs (job, trigger) VALUES ('Bad Name', 'manual')", "23514"),
+        ("job progress range", "INSERT INTO job_runs (job, trigger, progress) VALUES ('x', 'api', 101)", "23514"),
+        ("queued job has no start", "INSERT INTO job_runs (job, trigger, status, started_at) VALUES ('x', 'api', 'queued', now())", "23514"),
         ("backup success is complete", "INSERT INTO backups (kind, retention_class, status, finished_at) VALUES ('full', 'daily', 'succeeded', now())", "23514"),
         ("backup retention class", "INSERT INTO backups (kind, retention_class) VALUES ('full', 'forever')", "23514"),
     ]
