@@ -45,7 +45,8 @@ import Logging
         })
         try runner.start()
         defer { runner.stop(timeoutMs: 5_000) }
-        let id = try runner.enqueue(job, payload: "{\"n\": 1}")
+        let trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        let id = try runner.enqueue(job, payload: "{\"n\": 1}", traceParent: trace)
         #expect(try Self.waitFor(5) { try runner.find(id)?.status == "succeeded" })
         let record = try #require(try runner.find(id))
         #expect(record.progress == 100 && record.attempts == 1 && record.durationMs != nil && record.trigger == "api")
@@ -56,6 +57,10 @@ import Logging
         }
         #expect(audits == 1, "a run that changed data is audited once")
         #expect(runner.metrics.runs.value([job, "succeeded"]) == 1)
+        let stored = try runner.pool.withConnection {
+            try $0.query("SELECT trace_parent FROM job_runs WHERE id = \(Int(id))").first!.decode("trace_parent", as: String?.self)
+        }
+        #expect(stored == trace, "the run keeps the trace of the request that queued it")
     }
 
     @Test func cancellationFromAnotherInstanceIsHonouredWithinASecond() throws {

@@ -136,6 +136,8 @@ enum JobRepository {
         let payload: String
         let timeoutMs: Int?
         let attempts: Int
+        /// The traceparent of the request that queued it: the run continues that trace.
+        let traceParent: String?
     }
 
     /// Claims the next queued job of these names, skipping rows other instances hold.
@@ -145,11 +147,11 @@ enum JobRepository {
                                 attempts = attempts + 1, progress = 0, progress_message = NULL
             WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' AND run_after <= now() AND job = ANY(\(jobs))
                         ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING id, job, payload::text AS payload, timeout_ms, attempts
+            RETURNING id, job, payload::text AS payload, timeout_ms, attempts, trace_parent
             """).first else { return nil }
         return Claimed(id: Int64(try row.decode("id", as: Int.self)), job: try row.decode("job", as: String.self),
                        payload: try row.decode("payload", as: String.self), timeoutMs: try row.decode("timeout_ms", as: Int?.self),
-                       attempts: try row.decode("attempts", as: Int.self))
+                       attempts: try row.decode("attempts", as: Int.self), traceParent: try row.decode("trace_parent", as: String?.self))
     }
 
     static func finish(_ tx: Transaction, id: Int64, status: String, statsJSON: String, error: String?, durationMs: Int) throws {

@@ -3,6 +3,7 @@ import Postgres
 /// What features, routes and commands ask of the job runner.
 extension JobRunner {
     /// Queues a run of a registered queued job; returns its id. Any instance's worker may run it.
+    /// Pass the request's `context.trace.traceparent` so the run's log lines join its trace.
     @discardableResult
     public func enqueue(_ name: String, payload: String = "{}", trigger: String = "api", traceParent: String? = nil) throws -> Int64 {
         guard let job = queuedJobs[name] else { throw AppError(.validationError, "Unknown job \(name)") }

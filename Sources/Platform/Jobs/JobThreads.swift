@@ -101,7 +101,7 @@ extension JobRunner {
                     continue
                 }
                 execute(id: claimed.id, job: claimed.job, payload: claimed.payload, timeoutMs: claimed.timeoutMs ?? job.timeoutMs,
-                        trace: nil, body: job.body)
+                        trace: claimed.traceParent, body: job.body)
             } catch {
                 logger.error("job queue unavailable", metadata: ["error": .string(String(reflecting: error))])
                 pause(configuration.pollIntervalMs * 5)
