@@ -15,6 +15,19 @@ public enum SHA256 {
     public static func hex(_ data: [UInt8]) -> String { Hex.encode(digest(data)) }
 }
 
+/// SHA-1, only where a protocol names it (Redis script ids); never for security.
+public enum SHA1 {
+    public static func digest(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 20)
+        var len: UInt32 = 0
+        let ok = data.withUnsafeBytes { d in
+            out.withUnsafeMutableBufferPointer { o in EVP_Digest(d.baseAddress, d.count, o.baseAddress, &len, EVP_sha1(), nil) }
+        }
+        precondition(ok == 1 && len == 20, "EVP_Digest(SHA-1) failed")
+        return out
+    }
+}
+
 /// SHA-256 over data that arrives in pieces (uploads, backup streams), in constant memory.
 public final class SHA256Hasher {
     private let context: OpaquePointer

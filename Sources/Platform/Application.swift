@@ -15,6 +15,8 @@ public final class Application: HTTPApplication {
     /// Routes by index, for requests whose plan already found a route without parameters.
     let routesByIndex: [Route]
     let identity: ClientIdentity
+    /// Rate limits are checked in Redis: a blocking call, so limited routes run on workers.
+    let usesRemoteLimiter: Bool
     private let chain: Responder
     private let rejectionChain: Responder
 
@@ -28,7 +30,19 @@ public final class Application: HTTPApplication {
         self.routesByIndex = routes.all
         self.identity = ClientIdentity(trustedProxies: config.trustedProxies)
         let httpMetrics = HTTPMetrics(registry: metrics)
-        let limiter = rateLimiter ?? InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
+        let memory = InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
+        var limiter: any RateLimiter = rateLimiter ?? memory
+        if rateLimiter == nil, let endpoint = config.rateLimit.redis {
+            let redis = RedisRateLimiter(endpoint: endpoint, timeoutMs: config.rateLimit.redisTimeoutMs, fallback: memory, logger: logger)
+            limiter = redis
+            metrics.addCollector { text in
+                text.header("rate_limit_backend_fallbacks_total", help: "Rate-limit checks answered from memory because Redis failed.", type: "counter")
+                text.sample("rate_limit_backend_fallbacks_total", Double(redis.fallbacks.load(ordering: .relaxed)))
+                text.header("rate_limit_backend_checks_total", help: "Rate-limit checks answered by Redis.", type: "counter")
+                text.sample("rate_limit_backend_checks_total", Double(redis.redisChecks.load(ordering: .relaxed)))
+            }
+        }
+        usesRemoteLimiter = config.rateLimit.enabled && config.rateLimit.redis != nil
         let security = SecurityHeadersMiddleware(hstsMaxAge: config.hstsMaxAge)
         let accessLog = AccessLogMiddleware(metrics: httpMetrics,
                                             log: AccessLog(sink: logSink, json: config.logJSON, minimumLevel: config.logLevel))
@@ -50,7 +64,8 @@ public final class Application: HTTPApplication {
         rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), accessLog, security, cors]) { _, context in
             Envelope.error(context.rejection ?? AppError(.internalError, "An internal error occurred"), requestID: context.requestID)
         }
-        if let limiter = limiter as? InMemoryRateLimiter {
+        do {
+            let limiter = memory
             metrics.addCollector { text in
                 text.header("rate_limit_tracked_clients", help: "Clients currently tracked by the in-memory rate limiter.", type: "gauge")
                 text.sample("rate_limit_tracked_clients", Double(limiter.trackedKeys))
@@ -62,12 +77,14 @@ public final class Application: HTTPApplication {
 
     public func plan(for request: Request) -> RoutePlan {
         if case .found(let route, _, _) = router.match(request.method, rawPath: request.rawPath) {
-            return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes,
+            // A Redis round trip must never block an event loop.
+            let inline = route.options.inline && !(usesRemoteLimiter && config.rateLimit.policy(forPath: route.pattern) != nil)
+            return RoutePlan(runsInline: inline, maxBodyBytes: route.options.maxBodyBytes,
                              timeoutMs: route.options.timeoutMs, streamsBody: route.options.streamsBody,
                              routeHint: route.hasParameters ? -1 : route.index)
         }
-        // 404, 405 and OPTIONS are answered without blocking.
-        return RoutePlan(runsInline: true)
+        // 404, 405 and OPTIONS are answered without blocking (unless Redis must be asked).
+        return RoutePlan(runsInline: !(usesRemoteLimiter && config.rateLimit.policy(forPath: request.path) != nil))
     }
 
     public func respond(to request: Request) -> Response {

@@ -113,6 +113,9 @@ public struct AppConfig: Sendable {
         ConfigVariable("RATE_LIMIT_RPS", "10", "default policy: sustained requests per second per client"),
         ConfigVariable("RATE_LIMIT_BURST", "20", "default policy: burst size per client"),
         ConfigVariable("RATE_LIMIT_GROUPS", "", "extra policies: name=/path/prefix:rps:burst, comma-separated; longest prefix wins"),
+        ConfigVariable("RATE_LIMIT_BACKEND", "memory", "memory (each instance counts alone) | redis (instances share buckets through REDIS_URL)"),
+        ConfigVariable("REDIS_URL", "redis://127.0.0.1:6379", "Redis for RATE_LIMIT_BACKEND=redis: redis://[[user]:password@]host[:port][/db]", secret: true),
+        ConfigVariable("REDIS_TIMEOUT", "100ms", "longest wait for Redis before a check falls back to this instance's memory"),
         ConfigVariable("RATE_LIMIT_MAX_KEYS", "100000", "clients tracked at once (memory bound)"),
         ConfigVariable("TRUSTED_PROXIES", "", "CIDRs whose X-Forwarded-For is believed, comma-separated"),
         ConfigVariable("GZIP_MIN_BYTES", "1024", "compress responses at least this large; 0 disables gzip"),
@@ -180,6 +183,14 @@ public struct AppConfig: Sendable {
         c.rateLimit.defaultPolicy = RateLimitPolicy(name: "default", pathPrefix: "/", ratePerSecond: rps, burst: burst)
         c.rateLimit.groups = try r.list("RATE_LIMIT_GROUPS").map { try RateLimitPolicy.parse($0, variable: "RATE_LIMIT_GROUPS") }
         c.rateLimit.maxKeys = try r.int("RATE_LIMIT_MAX_KEYS", 100...100_000_000) ?? 100_000
+        if (try r.oneOf("RATE_LIMIT_BACKEND", ["memory", "redis"]) ?? "memory") == "redis" {
+            let url = try r.string("REDIS_URL") ?? "redis://127.0.0.1:6379"
+            guard let endpoint = RedisEndpoint(url: url) else {
+                throw ConfigError("REDIS_URL", "must look like redis://[[user]:password@]host[:port][/db]")
+            }
+            c.rateLimit.redis = endpoint
+        }
+        c.rateLimit.redisTimeoutMs = try r.duration("REDIS_TIMEOUT") ?? 100
         c.trustedProxies = try r.list("TRUSTED_PROXIES").map { entry in
             guard let cidr = CIDR(entry) else { throw ConfigError("TRUSTED_PROXIES", "\(entry) is not an address or CIDR") }
             return cidr

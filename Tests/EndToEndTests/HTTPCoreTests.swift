@@ -180,3 +180,28 @@ import Glibc
         #expect(lines.contains { $0.contains("unhandled error") && $0.contains("\"span_id\":\"\(parts[2])\"") }, "the error line")
     }
 }
+
+/// Rate limits shared by two real server instances through the real Redis.
+@Suite struct SharedRateLimitTests {
+    @Test func twoInstancesOnOneRedisShareOneBurst() throws {
+        guard let redis = ProcessInfo.processInfo.environment["REDIS_URL"] else { return }
+        let env = ["RATE_LIMIT_BACKEND": "redis", "REDIS_URL": redis, "RATE_LIMIT_RPS": "0.001", "RATE_LIMIT_BURST": "4"]
+        let a = try ServerProcess(env), b = try ServerProcess(env)
+        defer {
+            a.stop()
+            b.stop()
+        }
+        // A client address of this run's own, so no earlier run's bucket is reused.
+        let client = "127.0.\(Int.random(in: 1...250)).\(Int.random(in: 2...250))"
+        var statuses: [Int] = []
+        for i in 0..<10 {
+            let c = try RawConnection(port: (i % 2 == 0 ? a : b).port, source: client)
+            try c.send("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+            statuses.append(try c.readResponse().status)
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 4, "\(statuses)")
+        #expect(statuses.filter { $0 == 429 }.count == 6)
+        let metrics = try a.request("GET", "/metrics").text
+        #expect(metrics.contains("rate_limit_backend_checks_total"))
+    }
+}

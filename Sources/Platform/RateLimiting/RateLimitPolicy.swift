@@ -35,6 +35,9 @@ public struct RateLimitConfig: Sendable {
     public var defaultPolicy = RateLimitPolicy(name: "default", pathPrefix: "/", ratePerSecond: 10, burst: 20)
     public var groups: [RateLimitPolicy] = []
     public var maxKeys = 100_000
+    /// Shared buckets in Redis (several instances), else this instance's memory.
+    public var redis: RedisEndpoint?
+    public var redisTimeoutMs = 100
     /// Operational endpoints are never limited: probes and scrapers must always get through.
     public var exemptPaths: Set<String> = ["/health", "/ready", "/metrics"]
 

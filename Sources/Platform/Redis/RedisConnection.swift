@@ -1,0 +1,123 @@
+import Glibc
+
+/// One blocking connection to Redis with short timeouts: a rate-limit check must fail fast,
+/// not hang a worker, when Redis is slow or gone. Used by one thread at a time.
+final class RedisConnection {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private var fd: Int32 = -1
+    private var buffer: [UInt8] = []
+
+    /// Connects to `host:port` (numeric or resolvable), authenticates and selects `database`.
+    init(_ endpoint: RedisEndpoint, timeoutMs: Int) throws {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(endpoint.host, String(endpoint.port), &hints, &result) == 0, let info = result else {
+            throw Failure(description: "cannot resolve \(endpoint.host)")
+        }
+        defer { freeaddrinfo(result) }
+        fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket failed") }
+        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var on: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        // connect() honours SO_SNDTIMEO on Linux: a dead host fails within the timeout.
+        guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+            let e = errno
+            close(fd)
+            fd = -1
+            throw Failure(description: "connect to \(endpoint.host):\(endpoint.port) failed (errno \(e))")
+        }
+        if let password = endpoint.password {
+            guard case .simple = try call(endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]) else {
+                throw Failure(description: "AUTH refused")
+            }
+        }
+        if endpoint.database != 0 {
+            guard case .simple = try call(["SELECT", String(endpoint.database)]) else { throw Failure(description: "SELECT refused") }
+        }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Sends one command and reads its reply. Any I/O problem throws; the connection must then
+    /// be discarded.
+    func call(_ args: [String]) throws -> RESPValue {
+        let bytes = RESP.command(args)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { throw Failure(description: "write failed (errno \(errno))") }
+        }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            switch RESP.parse(buffer) {
+            case .value(let v, let consumed):
+                buffer.removeFirst(consumed)
+                return v
+            case .invalid:
+                throw Failure(description: "malformed reply")
+            case .incomplete:
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    buffer.append(contentsOf: chunk[0..<n])
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    throw Failure(description: n == 0 ? "connection closed" : "read failed (errno \(errno))")
+                }
+            }
+        }
+    }
+}
+
+/// Where Redis is: redis://[[user]:password@]host[:port][/db].
+public struct RedisEndpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    public var database: Int
+
+    public init?(url: String) {
+        guard url.hasPrefix("redis://") else { return nil }
+        var rest = Substring(url.dropFirst("redis://".count))
+        username = nil
+        password = nil
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                let user = String(userInfo[..<colon])
+                username = user.isEmpty ? nil : user
+                password = String(userInfo[userInfo.index(after: colon)...])
+            } else {
+                password = String(userInfo)
+            }
+        }
+        var hostPort = rest
+        database = 0
+        if let slash = rest.firstIndex(of: "/") {
+            hostPort = rest[..<slash]
+            let db = rest[rest.index(after: slash)...]
+            if !db.isEmpty {
+                guard let d = Int(db), (0...15).contains(d) else { return nil }
+                database = d
+            }
+        }
+        if let colon = hostPort.lastIndex(of: ":") {
+            guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            port = p
+            host = String(hostPort[..<colon])
+        } else {
+            port = 6379
+            host = String(hostPort)
+        }
+        guard !host.isEmpty else { return nil }
+    }
+}
