@@ -3,6 +3,9 @@
 // any over-read of the buffer crashes. The input is split in two at a position taken from its
 // first byte, to exercise resumption as well as whole-buffer parsing. Built normally, it is a
 // replayer: `RequestFuzzer FILE...` runs each input once (a crash file, the corpus).
+// It reaches the parser's internals, so it builds only where HTTPServer is testable: debug
+// builds and scripts/fuzz (which passes -enable-testing); a plain release build gets a stub.
+#if FUZZING || DEBUG
 @testable import HTTPServer
 #if !FUZZING
 import Foundation
@@ -81,5 +84,11 @@ enum Replayer {
             print("ok \(path)")
         }
     }
+}
+#endif
+#else
+@main
+enum Replayer {
+    static func main() { print("RequestFuzzer: build it with scripts/fuzz, or in debug to replay inputs") }
 }
 #endif
