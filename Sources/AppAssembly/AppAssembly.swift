@@ -25,6 +25,8 @@ public enum AppAssembly {
             try feature.registerRoutes(&routes)
             try feature.registerJobs(services.jobs)
         }
+        // Last: the contract is built from every route registered above.
+        try APIDocsRoutes.register(&routes, version: OperationalRoutes.version)
         let application = Application(config: services.config, routes: routes, metrics: services.metrics,
                                       lifecycle: services.lifecycle, logger: services.logger,
                                       authenticators: built.flatMap(\.authenticators))

@@ -1,6 +1,8 @@
-/// Request methods the server understands. Anything else that is a valid token is answered 501.
+/// Request methods the server understands: a known method a route does not serve is 405 with
+/// Allow; anything else that is a valid token is answered 501. QUERY (the safe method with a
+/// body, IANA-registered) is known so that clients trying it learn what the route allows.
 public enum HTTPMethod: UInt8, Sendable, CaseIterable, Hashable, CustomStringConvertible {
-    case GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT
+    case GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT, QUERY
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum HTTPMethod: UInt8, Sendable, CaseIterable, Hashable, CustomStringCon
         case .OPTIONS: "OPTIONS"
         case .TRACE: "TRACE"
         case .CONNECT: "CONNECT"
+        case .QUERY: "QUERY"
         }
     }
 
@@ -28,7 +31,7 @@ public enum HTTPMethod: UInt8, Sendable, CaseIterable, Hashable, CustomStringCon
         switch n {
         case 3: return eq("GET") ? .GET : eq("PUT") ? .PUT : nil
         case 4: return eq("HEAD") ? .HEAD : eq("POST") ? .POST : nil
-        case 5: return eq("PATCH") ? .PATCH : eq("TRACE") ? .TRACE : nil
+        case 5: return eq("PATCH") ? .PATCH : eq("TRACE") ? .TRACE : eq("QUERY") ? .QUERY : nil
         case 6: return eq("DELETE") ? .DELETE : nil
         case 7: return eq("OPTIONS") ? .OPTIONS : eq("CONNECT") ? .CONNECT : nil
         default: return nil

@@ -10,11 +10,14 @@ public enum OperationalRoutes {
     public static func register(_ routes: inout Routes, metrics: MetricsRegistry, lifecycle: Lifecycle,
                                 checks: [any ReadinessCheck], environment: DeploymentEnvironment) throws {
         let healthBody = Array("{\"status\":\"ok\"}".utf8)
-        try routes.get("/health", RouteOptions(access: .public, inline: true)) { _, _ in
+        try routes.get("/health", RouteOptions(access: .public, inline: true,
+                                               doc: RouteDoc("Liveness: 200 whenever the process can answer", tag: "operations", data: nil))) { _, _ in
             Response(status: .ok, contentType: "application/json", body: healthBody)
         }
 
-        try routes.get("/ready", RouteOptions(access: .public, inline: checks.isEmpty)) { _, _ in
+        try routes.get("/ready", RouteOptions(access: .public, inline: checks.isEmpty,
+                                              doc: RouteDoc("Readiness: 200, or 503 while draining or a dependency check fails",
+                                                            tag: "operations", data: nil))) { _, _ in
             var problems: [(String, String)] = []
             if lifecycle.isDraining { problems.append(("process", "draining")) }
             for check in checks { if let p = check.problem() { problems.append((check.name, p)) } }
@@ -31,7 +34,9 @@ public enum OperationalRoutes {
             return Response(status: problems.isEmpty ? .ok : .serviceUnavailable, contentType: "application/json", body: out)
         }
 
-        try routes.get("/metrics", RouteOptions(access: .public, inline: true)) { _, _ in
+        try routes.get("/metrics", RouteOptions(access: .public, inline: true,
+                                                doc: RouteDoc("Prometheus metrics (text exposition format 0.0.4)", tag: "operations",
+                                                              data: nil, rawContentType: "text/plain"))) { _, _ in
             Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
         }
 
@@ -45,7 +50,12 @@ public enum OperationalRoutes {
                 case uptimeSeconds = "uptime_seconds"
             }
         }
-        try routes.get("/api/v1/status", RouteOptions(access: .public, inline: true)) { _, context in
+        let statusSchema = Schema.object([("service", .text), ("version", .text), ("environment", .text),
+                                          ("uptime_seconds", .integer(minimum: 0))],
+                                         required: ["service", "version", "environment", "uptime_seconds"])
+        try routes.get("/api/v1/status", RouteOptions(access: .public, inline: true,
+                                                      doc: RouteDoc("Service name, version, environment and uptime", tag: "operations",
+                                                                    data: statusSchema))) { _, context in
             try context.success(Status(service: "apiserver", version: version, environment: environment.rawValue,
                                        uptimeSeconds: Int(ProcessMetrics.wallClockSeconds() - lifecycle.startTime)))
         }

@@ -48,6 +48,16 @@ public struct QueryParameters {
         return text
     }
 
+    /// One of a fixed set of words, or nil when absent; an empty value is refused too.
+    public mutating func optionalOneOf(_ name: String, _ allowed: [String]) -> String? {
+        guard let text = raw(name) else { return nil }
+        guard allowed.contains(text) else {
+            issues.append(FieldIssue(field: name, issue: "must be one of: \(allowed.joined(separator: ", "))"))
+            return nil
+        }
+        return text
+    }
+
     /// true/false (also 1/0); `default` when absent.
     public mutating func bool(_ name: String, default fallback: Bool) -> Bool {
         guard let text = raw(name) else { return fallback }
@@ -60,10 +70,11 @@ public struct QueryParameters {
         }
     }
 
-    /// Text of at most `maxLength` characters, or nil when absent.
+    /// Text of at most `maxLength` characters (Unicode code points, as JSON Schema counts
+    /// them), or nil when absent.
     public mutating func string(_ name: String, maxLength: Int = 200) -> String? {
         guard let text = raw(name) else { return nil }
-        guard text.count <= maxLength else {
+        guard text.unicodeScalars.count <= maxLength else {
             issues.append(FieldIssue(field: name, issue: "must be at most \(maxLength) characters"))
             return nil
         }

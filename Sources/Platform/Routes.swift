@@ -20,10 +20,13 @@ public struct RouteOptions: Sendable {
     public var streamsBody: Bool
     /// Set on a route being replaced: its responses say so (Deprecation, Sunset, Link).
     public var deprecation: Deprecation?
+    /// What it does, for /api/v1/openapi.json and /docs.
+    public var doc: RouteDoc?
 
     public init(access: Access?, inline: Bool = false, maxBodyBytes: Int? = nil, timeoutMs: Int? = nil, streamsBody: Bool = false,
-                deprecation: Deprecation? = nil) {
+                deprecation: Deprecation? = nil, doc: RouteDoc? = nil) {
         self.deprecation = deprecation
+        self.doc = doc
         self.access = access
         self.inline = inline
         self.maxBodyBytes = maxBodyBytes
@@ -37,14 +40,16 @@ public struct RouteOptions: Sendable {
 public final class Route: Sendable {
     let handler: Handler
     let options: RouteOptions
+    let method: HTTPMethod
     let pattern: String
     /// Position in registration order; the routing hint of requests planned to it.
     let index: Int
     let hasParameters: Bool
 
-    init(handler: @escaping Handler, options: RouteOptions, pattern: String, index: Int) {
+    init(handler: @escaping Handler, options: RouteOptions, method: HTTPMethod, pattern: String, index: Int) {
         self.handler = handler
         self.options = options
+        self.method = method
         self.pattern = pattern
         self.index = index
         hasParameters = pattern.contains("/:")
@@ -56,7 +61,7 @@ public final class Route: Sendable {
 public struct Routes {
     var builder = RouterBuilder<Route>()
     /// Every route in registration order.
-    private(set) var all: [Route] = []
+    public private(set) var all: [Route] = []
 
     public init() {}
 
@@ -69,7 +74,7 @@ public struct Routes {
             // Decoding a large body on the event loop stalls every connection of that loop.
             throw RouterError(description: "route \(method) \(pattern) is inline and would read a body; run it on a worker")
         }
-        let route = Route(handler: handler, options: options, pattern: pattern, index: all.count)
+        let route = Route(handler: handler, options: options, method: method, pattern: pattern, index: all.count)
         try builder.add(method, pattern, route)
         all.append(route)
     }

@@ -34,5 +34,10 @@ import Logging
         #expect(features.count == AppAssembly.features.count)
         #expect(application.routesByIndex.count > 10)
         #expect(application.routesByIndex.allSatisfy { $0.options.access != nil })
+        let undocumented = OpenAPIDocument.documented(application.routesByIndex).filter { $0.options.doc == nil }
+        #expect(undocumented.isEmpty, "routes without a RouteDoc: \(undocumented.map { "\($0.method) \($0.pattern)" })")
+        let spec = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.build(application.routesByIndex, version: "t"))) as? [String: Any]
+        let paths = spec?["paths"] as? [String: Any]
+        #expect(paths?["/admin/jobs/{id}"] != nil && paths?["/api/v1/openapi.json"] != nil && paths?["/__test/echo"] == nil)
     }
 }

@@ -205,3 +205,18 @@ import Glibc
         #expect(metrics.contains("rate_limit_backend_checks_total"))
     }
 }
+
+/// The contract and its reference page, served by the real binary.
+@Suite struct APIDocsTests {
+    @Test func openAPIDocumentAndReferencePage() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let spec = try server.request("GET", "/api/v1/openapi.json")
+        #expect(spec.status == 200 && spec.json?["openapi"] as? String == "3.1.0")
+        let ops = (spec.json?["paths"] as? [String: Any])?["/admin/jobs/{id}/cancel"] as? [String: Any]
+        #expect((ops?["post"] as? [String: Any])?["security"] != nil)
+        let page = try server.request("GET", "/docs")
+        #expect(page.status == 200 && page.header("Content-Type")?.hasPrefix("text/html") == true)
+        #expect(page.text.contains("/admin/jobs/:id/cancel") && !page.text.contains("<script") && !page.text.contains("http://"))
+    }
+}

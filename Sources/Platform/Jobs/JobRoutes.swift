@@ -4,12 +4,27 @@ import HTTPServer
 enum JobRoutes {
     static let statuses = ["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
 
+    static let record = Schema.object([
+        ("id", .integer(minimum: 1)), ("job", .text), ("kind", .text), ("trigger", .text), ("status", .string(enumValues: statuses)),
+        ("queued_at", .text), ("started_at", .nullable(.text)), ("finished_at", .nullable(.text)),
+        ("duration_ms", .nullable(.integer(minimum: 0))), ("attempts", .integer(minimum: 0)), ("max_attempts", .integer(minimum: 1)),
+        ("progress", .integer(minimum: 0, maximum: 100)), ("progress_message", .nullable(.text)), ("cancel_requested", .boolean),
+        ("stats", .anyObject), ("error", .nullable(.text)),
+    ], required: ["id", "job", "status", "attempts", "progress", "cancel_requested", "stats"])
+    static let idParameter = ParameterDoc("id", in: .path, .integer(minimum: 1), "the job run's id")
+
     static func register(_ routes: inout Routes, jobs: JobRunner) throws {
-        try routes.get("/admin/jobs", RouteOptions(access: .admin)) { request, context in
+        let listDoc = RouteDoc("Job runs, newest first", tag: "jobs", parameters: [
+            ParameterDoc("job", .string(maxLength: 63), "only this job"),
+            ParameterDoc("status", .string(enumValues: statuses), "only this status"),
+            ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 50)"),
+            ParameterDoc("cursor", .string(maxLength: 1024), "meta.next_cursor of the previous page"),
+        ], data: .array(record))
+        try routes.get("/admin/jobs", RouteOptions(access: .admin, doc: listDoc)) { request, context in
             var q = QueryParameters(request)
             q.allowOnly(["job", "status", "limit", "cursor"])
             let job = q.string("job", maxLength: 63)
-            let status = q.list("status", allowed: statuses, maxItems: 1).first
+            let status = q.optionalOneOf("status", statuses)
             let limit = q.int("limit", default: 50, in: 1...500)
             let cursor = q.cursor()
             var beforeID: Int64?
@@ -23,11 +38,14 @@ enum JobRoutes {
             let next = page.count == limit ? page.last.map { PageCursor([String($0.id)]).encoded } : nil
             return try context.success(page, meta: next.map { [("next_cursor", "\"\($0)\"")] } ?? [])
         }
-        try routes.get("/admin/jobs/:id", RouteOptions(access: .admin)) { _, context in
+        let getDoc = RouteDoc("One job run: status, progress, timings, stats, error", tag: "jobs", parameters: [idParameter], data: record)
+        try routes.get("/admin/jobs/:id", RouteOptions(access: .admin, doc: getDoc)) { _, context in
             guard let record = try jobs.find(try jobID(context)) else { throw AppError.notFound("No job run with this id") }
             return try context.success(record)
         }
-        try routes.post("/admin/jobs/:id/cancel", RouteOptions(access: .admin)) { _, context in
+        let cancelDoc = RouteDoc("Cancel a queued job at once, a running one within a second", tag: "jobs", parameters: [idParameter],
+                                 status: 202, data: record)
+        try routes.post("/admin/jobs/:id/cancel", RouteOptions(access: .admin, doc: cancelDoc)) { _, context in
             let id = try jobID(context)
             guard let record = try jobs.cancel(id) else { throw AppError.notFound("No job run with this id") }
             guard record.cancelRequested else {

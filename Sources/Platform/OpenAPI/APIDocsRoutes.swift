@@ -1,0 +1,81 @@
+import HTTPServer
+
+/// /api/v1/openapi.json and /docs: the contract, built once from the registered routes after
+/// every other route is in, and a readable page of it (server-rendered, no external assets).
+public enum APIDocsRoutes {
+    public static func register(_ routes: inout Routes, version: String) throws {
+        let specDoc = RouteDoc("The OpenAPI 3.1 document of this API", tag: "meta", data: nil)
+        let pageDoc = RouteDoc("A readable reference of every route", tag: "meta", data: nil, rawContentType: "text/html")
+        // Registered first so that the document describes these two routes as well.
+        let cache = DocsCache()
+        try routes.get("/api/v1/openapi.json", RouteOptions(access: .public, inline: true, doc: specDoc)) { _, _ in
+            Response(status: .ok, contentType: "application/json", body: cache.spec)
+        }
+        try routes.get("/docs", RouteOptions(access: .public, inline: true, doc: pageDoc)) { _, _ in
+            var r = Response(status: .ok, contentType: "text/html; charset=utf-8", body: cache.page)
+            // The page has inline styles only; nothing else may load.
+            r.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+            return r
+        }
+        cache.fill(spec: OpenAPIDocument.build(routes.all, version: version), page: DocsPage.render(routes.all))
+    }
+
+    /// Set once before serving starts, read by every request afterwards.
+    final class DocsCache: @unchecked Sendable {
+        private(set) var spec: [UInt8] = []
+        private(set) var page: [UInt8] = []
+        func fill(spec: [UInt8], page: [UInt8]) {
+            self.spec = spec
+            self.page = page
+        }
+    }
+}
+
+/// The /docs page: one section per tag, a row per route with who may call it and its parameters.
+enum DocsPage {
+    static func render(_ routes: [Route]) -> [UInt8] {
+        var html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>apiserver API reference</title>
+            <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+            code{background:#f3f3f3;padding:0 .25rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;
+            padding:.4rem;text-align:left;vertical-align:top}.m{font-weight:bold}.dep{color:#a33}</style></head><body>
+            <h1>apiserver API reference</h1><p>Machine-readable: <code>/api/v1/openapi.json</code> (OpenAPI 3.1). Every
+            <code>/api/v1</code> and <code>/admin</code> response uses the envelope <code>{"success","data"|"error","meta"}</code>.</p>
+            """
+        let documented = OpenAPIDocument.documented(routes).filter { $0.options.doc != nil }
+        var tags: [String] = []
+        for r in documented where !tags.contains(r.options.doc!.tag) { tags.append(r.options.doc!.tag) }
+        for tag in tags {
+            html += "<h2>\(escape(tag))</h2><table><tr><th>route</th><th>who</th><th>what</th></tr>"
+            for r in documented where r.options.doc!.tag == tag {
+                let doc = r.options.doc!
+                let who: String = switch r.options.access ?? .admin {
+                case .public: "anyone"
+                case .authenticated: "signed in"
+                case .role(let role): role
+                }
+                let params = doc.parameters.map { "<code>\(escape($0.name))</code>: \(escape($0.description))" }.joined(separator: "<br>")
+                html += "<tr><td><span class=\"m\">\(r.method)</span> <code>\(escape(r.pattern))</code></td><td>\(who)</td>"
+                    + "<td>\(escape(doc.summary))\(r.options.deprecation != nil ? " <span class=\"dep\">(deprecated)</span>" : "")"
+                    + "\(params.isEmpty ? "" : "<br>" + params)</td></tr>"
+            }
+            html += "</table>"
+        }
+        html += "</body></html>"
+        return Array(html.utf8)
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,99 @@
+/// A JSON Schema (the 2020-12 dialect OpenAPI 3.1 uses), written in Swift beside the route it
+/// describes and rendered into the OpenAPI document.
+public indirect enum Schema: Sendable {
+    case string(format: String? = nil, enumValues: [String]? = nil, maxLength: Int? = nil, pattern: String? = nil)
+    case integer(minimum: Int? = nil, maximum: Int? = nil)
+    case number
+    case boolean
+    case array(Schema, maxItems: Int? = nil)
+    /// Properties in order; `required` names those always present.
+    case object([(String, Schema)], required: [String] = [], additional: Bool = false)
+    /// Any JSON value of this schema, or null.
+    case nullable(Schema)
+    /// Any JSON object (free-form).
+    case anyObject
+
+    public static let text = Schema.string()
+    public static let dateTime = Schema.string(format: "date-time")
+    public static let date = Schema.string(format: "date")
+
+    /// The schema as JSON text.
+    func json() -> String {
+        switch self {
+        case .string(let format, let values, let maxLength, let pattern):
+            var parts = ["\"type\":\"string\""]
+            if let format { parts.append("\"format\":\(quote(format))") }
+            if let values { parts.append("\"enum\":[\(values.map(quote).joined(separator: ","))]") }
+            if let maxLength { parts.append("\"maxLength\":\(maxLength)") }
+            if let pattern { parts.append("\"pattern\":\(quote(pattern))") }
+            return "{" + parts.joined(separator: ",") + "}"
+        case .integer(let minimum, let maximum):
+            var parts = ["\"type\":\"integer\""]
+            if let minimum { parts.append("\"minimum\":\(minimum)") }
+            if let maximum { parts.append("\"maximum\":\(maximum)") }
+            return "{" + parts.joined(separator: ",") + "}"
+        case .number: return "{\"type\":\"number\"}"
+        case .boolean: return "{\"type\":\"boolean\"}"
+        case .array(let items, let maxItems):
+            return "{\"type\":\"array\",\"items\":\(items.json())\(maxItems.map { ",\"maxItems\":\($0)" } ?? "")}"
+        case .object(let properties, let required, let additional):
+            let props = properties.map { "\(quote($0.0)):\($0.1.json())" }.joined(separator: ",")
+            let req = required.isEmpty ? "" : ",\"required\":[\(required.map(quote).joined(separator: ","))]"
+            return "{\"type\":\"object\",\"properties\":{\(props)}\(req),\"additionalProperties\":\(additional)}"
+        case .nullable(let inner):
+            return "{\"anyOf\":[\(inner.json()),{\"type\":\"null\"}]}"
+        case .anyObject:
+            return "{\"type\":\"object\"}"
+        }
+    }
+}
+
+func quote(_ s: String) -> String {
+    var out: [UInt8] = []
+    JSONWriter.appendString(s, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// A query, path or header parameter.
+public struct ParameterDoc: Sendable {
+    public enum Location: String, Sendable { case query, path, header }
+    public let name: String
+    public let location: Location
+    public let required: Bool
+    public let schema: Schema
+    public let description: String
+
+    public init(_ name: String, in location: Location = .query, required: Bool = false, _ schema: Schema, _ description: String) {
+        self.name = name
+        self.location = location
+        self.required = required || location == .path
+        self.schema = schema
+        self.description = description
+    }
+}
+
+/// What a route does, for the OpenAPI document and /docs. Every route outside /__test must
+/// have one (a test enforces it).
+public struct RouteDoc: Sendable {
+    public let summary: String
+    public let tag: String
+    public let parameters: [ParameterDoc]
+    /// The JSON body it accepts, if any.
+    public let requestBody: Schema?
+    /// The success status and the schema of `data` in the success envelope (nil: not an
+    /// envelope, described by `rawContentType`).
+    public let status: Int
+    public let data: Schema?
+    public let rawContentType: String?
+
+    public init(_ summary: String, tag: String, parameters: [ParameterDoc] = [], requestBody: Schema? = nil, status: Int = 200,
+                data: Schema?, rawContentType: String? = nil) {
+        self.summary = summary
+        self.tag = tag
+        self.parameters = parameters
+        self.requestBody = requestBody
+        self.status = status
+        self.data = data
+        self.rawContentType = rawContentType
+    }
+}
