@@ -37,7 +37,7 @@ let package = Package(
         ], swiftSettings: hotPath),
 
         // The composition root: the features and how the application is assembled.
-        .target(name: "AppAssembly", dependencies: ["Platform", "HTTPServer", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AppAssembly", dependencies: ["Platform", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
             "AppAssembly", "Platform", "HTTPServer", "SystemSupport",

@@ -1,6 +1,7 @@
 import HTTPServer
 import Logging
 import Platform
+import Postgres
 
 /// The composition root: which features the product has, and how the application is put
 /// together from the shared services. `serve` and every other subcommand start here, and the
@@ -8,6 +9,11 @@ import Platform
 public enum AppAssembly {
     /// Every feature, in registration order.
     public static let features: [any Feature.Type] = [DiagnosticsFeature.self]
+
+    /// Every repository of the platform and the features (for the drift test).
+    public static var statementCatalogs: [any StatementCatalog.Type] {
+        [Migrator.self, JobRepository.self] + features.flatMap { $0.statementCatalogs }
+    }
 
     /// The core's variables and every feature's.
     public static var configVariables: [ConfigVariable] { AppConfig.variables + features.flatMap { $0.configuration } }

@@ -1,4 +1,5 @@
 import Logging
+import Postgres
 
 /// A feature module's one seam to the platform. A feature declares its configuration, builds
 /// itself from the shared services, and contributes routes, authenticators and readiness
@@ -7,6 +8,10 @@ import Logging
 public protocol Feature: Sendable {
     /// The variables this feature reads (documented in .env.example, shown by `apiserver config`).
     static var configuration: [ConfigVariable] { get }
+
+    /// The feature's repositories: every statement they run is PREPAREd against the migrated
+    /// schema by the assembly's drift test.
+    static var statementCatalogs: [any StatementCatalog.Type] { get }
 
     /// Builds the feature, reading and validating its configuration from `services.environment`
     /// (invalid values throw `ConfigError`, which stops start-up with exit code 78).
@@ -27,6 +32,7 @@ public protocol Feature: Sendable {
 
 extension Feature {
     public static var configuration: [ConfigVariable] { [] }
+    public static var statementCatalogs: [any StatementCatalog.Type] { [] }
     public func registerJobs(_ jobs: JobRunner) throws {}
     public var authenticators: [any Authenticator] { [] }
     public var readinessChecks: [any ReadinessCheck] { [] }

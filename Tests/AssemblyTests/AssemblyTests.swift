@@ -3,6 +3,7 @@ import Foundation
 @testable import AppAssembly
 @testable import Platform
 import Logging
+import Postgres
 
 /// What spans every feature: documented configuration and routes that all say who may call them.
 @Suite struct AssemblyTests {
@@ -39,5 +40,22 @@ import Logging
         let spec = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.build(application.routesByIndex, version: "t"))) as? [String: Any]
         let paths = spec?["paths"] as? [String: Any]
         #expect(paths?["/admin/jobs/{id}"] != nil && paths?["/api/v1/openapi.json"] != nil && paths?["/__test/echo"] == nil)
+    }
+
+    /// Every statement of every repository PREPAREs against the migrated schema: a column a
+    /// migration renamed fails here, not in a request.
+    @Test func everyStatementOfEveryFeaturePreparesAgainstTheMigratedSchema() throws {
+        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else { return }
+        let pool = ConnectionPool(configuration: PostgresConfiguration(url: url))
+        defer { pool.shutdown() }
+        try Migrator(pool: pool, migrations: try Migration.load(directory: Self.root + "/migrations")).migrate()
+        try pool.withConnection { c in
+            for catalog in AppAssembly.statementCatalogs {
+                for statement in catalog.statements {
+                    #expect(throws: Never.self, "\(catalog): \(statement.sql)") { try c.checkPreparable(statement) }
+                }
+            }
+        }
+        #expect(AppAssembly.statementCatalogs.count >= 2)
     }
 }

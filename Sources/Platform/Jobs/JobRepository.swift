@@ -85,7 +85,7 @@ indirect enum JSONValue: Codable {
 }
 
 /// The SQL of the job runner. Every statement is parameterized; none knows HTTP.
-enum JobRepository {
+public enum JobRepository {
     static let columns = """
         id, job, kind, trigger, status, created_at::text AS queued_at, started_at::text AS started_at, \
         finished_at::text AS finished_at, duration_ms, attempts, max_attempts, progress, progress_message, \
@@ -105,29 +105,43 @@ enum JobRepository {
     }
 
     /// A scheduled run starting now.
+    static func startRunQuery(job: String, kind: String, trigger: String, worker: String) -> PostgresQuery {
+        """
+        INSERT INTO job_runs (job, kind, trigger, status, started_at, heartbeat_at, worker, attempts)
+        VALUES (\(job), \(kind), \(trigger), 'running', now(), now(), \(worker), 1) RETURNING id
+        """
+    }
+
     static func startRun(_ tx: Transaction, job: String, kind: String, trigger: String, worker: String) throws -> Int64 {
-        Int64(try tx.query("""
-            INSERT INTO job_runs (job, kind, trigger, status, started_at, heartbeat_at, worker, attempts)
-            VALUES (\(job), \(kind), \(trigger), 'running', now(), now(), \(worker), 1) RETURNING id
-            """).first!.decode("id", as: Int.self))
+        Int64(try tx.query(startRunQuery(job: job, kind: kind, trigger: trigger, worker: worker)).first!.decode("id", as: Int.self))
     }
 
     /// Whether a scheduled run of `job` that has not failed started at or after `since` (Unix
     /// ms): one run per tick across instances, while a failed run may be retried.
+    static func ranSinceQuery(job: String, sinceMs: Int64) -> PostgresQuery {
+        """
+        SELECT 1 AS ran FROM job_runs WHERE job = \(job) AND trigger = 'schedule' AND status IN ('running', 'succeeded')
+          AND started_at >= to_timestamp(\(Double(sinceMs) / 1000)) LIMIT 1
+        """
+    }
+
     static func ranSince(_ tx: Transaction, job: String, sinceMs: Int64) throws -> Bool {
-        try tx.query("""
-            SELECT 1 AS ran FROM job_runs WHERE job = \(job) AND trigger = 'schedule' AND status IN ('running', 'succeeded')
-              AND started_at >= to_timestamp(\(Double(sinceMs) / 1000)) LIMIT 1
-            """).count > 0
+        try tx.query(ranSinceQuery(job: job, sinceMs: sinceMs)).count > 0
+    }
+
+    static func enqueueQuery(job: String, kind: String, trigger: String, payload: String, maxAttempts: Int, timeoutMs: Int,
+                             traceParent: String?) -> PostgresQuery {
+        """
+        INSERT INTO job_runs (job, kind, trigger, status, started_at, payload, max_attempts, timeout_ms, trace_parent)
+        VALUES (\(job), \(kind), \(trigger), 'queued', NULL, \(PostgresJSON(payload))::jsonb, \(maxAttempts), \(timeoutMs), \(traceParent))
+        RETURNING id
+        """
     }
 
     static func enqueue(_ tx: Transaction, job: String, kind: String, trigger: String, payload: String, maxAttempts: Int,
                         timeoutMs: Int, traceParent: String?) throws -> Int64 {
-        Int64(try tx.query("""
-            INSERT INTO job_runs (job, kind, trigger, status, started_at, payload, max_attempts, timeout_ms, trace_parent)
-            VALUES (\(job), \(kind), \(trigger), 'queued', NULL, \(PostgresJSON(payload))::jsonb, \(maxAttempts), \(timeoutMs), \(traceParent))
-            RETURNING id
-            """).first!.decode("id", as: Int.self))
+        Int64(try tx.query(enqueueQuery(job: job, kind: kind, trigger: trigger, payload: payload, maxAttempts: maxAttempts,
+                                        timeoutMs: timeoutMs, traceParent: traceParent)).first!.decode("id", as: Int.self))
     }
 
     struct Claimed {
@@ -140,90 +154,142 @@ enum JobRepository {
         let traceParent: String?
     }
 
+    static func claimQuery(jobs: [String], worker: String) -> PostgresQuery {
+        """
+        UPDATE job_runs SET status = 'running', started_at = now(), heartbeat_at = now(), worker = \(worker),
+                            attempts = attempts + 1, progress = 0, progress_message = NULL
+        WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' AND run_after <= now() AND job = ANY(\(jobs))
+                    ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1)
+        RETURNING id, job, payload::text AS payload, timeout_ms, attempts, trace_parent
+        """
+    }
+
     /// Claims the next queued job of these names, skipping rows other instances hold.
     static func claim(_ tx: Transaction, jobs: [String], worker: String) throws -> Claimed? {
-        guard let row = try tx.query("""
-            UPDATE job_runs SET status = 'running', started_at = now(), heartbeat_at = now(), worker = \(worker),
-                                attempts = attempts + 1, progress = 0, progress_message = NULL
-            WHERE id = (SELECT id FROM job_runs WHERE status = 'queued' AND run_after <= now() AND job = ANY(\(jobs))
-                        ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING id, job, payload::text AS payload, timeout_ms, attempts, trace_parent
-            """).first else { return nil }
+        guard let row = try tx.query(claimQuery(jobs: jobs, worker: worker)).first else { return nil }
         return Claimed(id: Int64(try row.decode("id", as: Int.self)), job: try row.decode("job", as: String.self),
                        payload: try row.decode("payload", as: String.self), timeoutMs: try row.decode("timeout_ms", as: Int?.self),
                        attempts: try row.decode("attempts", as: Int.self), traceParent: try row.decode("trace_parent", as: String?.self))
     }
 
+    static func finishQuery(id: Int64, status: String, statsJSON: String, error: String?, durationMs: Int) -> PostgresQuery {
+        """
+        UPDATE job_runs SET status = \(status), finished_at = greatest(now(), started_at), stats = \(PostgresJSON(statsJSON))::jsonb,
+               error = \(error), duration_ms = \(durationMs), progress = CASE WHEN \(status) = 'succeeded' THEN 100 ELSE progress END
+        WHERE id = \(Int(id))
+        """
+    }
+
     static func finish(_ tx: Transaction, id: Int64, status: String, statsJSON: String, error: String?, durationMs: Int) throws {
-        try tx.query("""
-            UPDATE job_runs SET status = \(status), finished_at = greatest(now(), started_at), stats = \(PostgresJSON(statsJSON))::jsonb,
-                   error = \(error), duration_ms = \(durationMs), progress = CASE WHEN \(status) = 'succeeded' THEN 100 ELSE progress END
-            WHERE id = \(Int(id))
-            """)
+        try tx.query(finishQuery(id: id, status: status, statsJSON: statsJSON, error: error, durationMs: durationMs))
+    }
+
+    static func auditQuery(id: Int64, job: String, statsJSON: String) -> PostgresQuery {
+        """
+        INSERT INTO audit_logs (action, resource_type, resource_id, new_values)
+        VALUES ('job.run', 'job_run', \(String(id)), jsonb_build_object('job', \(job)::text, 'stats', \(PostgresJSON(statsJSON))::jsonb))
+        """
     }
 
     static func audit(_ tx: Transaction, id: Int64, job: String, statsJSON: String) throws {
-        try tx.query("""
-            INSERT INTO audit_logs (action, resource_type, resource_id, new_values)
-            VALUES ('job.run', 'job_run', \(String(id)), jsonb_build_object('job', \(job)::text, 'stats', \(PostgresJSON(statsJSON))::jsonb))
-            """)
+        try tx.query(auditQuery(id: id, job: job, statsJSON: statsJSON))
+    }
+
+    static func progressQuery(id: Int64, percent: Int, message: String?) -> PostgresQuery {
+        "UPDATE job_runs SET progress = \(percent), progress_message = \(message) WHERE id = \(Int(id)) AND status = 'running'"
     }
 
     static func progress(_ c: PostgresConnection, id: Int64, percent: Int, message: String?) throws {
-        try c.query("UPDATE job_runs SET progress = \(percent), progress_message = \(message) WHERE id = \(Int(id)) AND status = 'running'")
+        try c.query(progressQuery(id: id, percent: percent, message: message))
+    }
+
+    static func heartbeatQuery(ids: [Int]) -> PostgresQuery {
+        "UPDATE job_runs SET heartbeat_at = now() WHERE id = ANY(\(ids)) AND status = 'running' RETURNING id, cancel_requested"
+    }
+
+    static func cancelFlagsQuery(ids: [Int]) -> PostgresQuery {
+        "SELECT id, cancel_requested FROM job_runs WHERE id = ANY(\(ids))"
     }
 
     /// Of this instance's running jobs, those asked to stop; with `beat`, also refreshes their
     /// heartbeat.
     static func heartbeatOrCheck(_ c: PostgresConnection, ids: [Int], beat: Bool) throws -> [Int64] {
         guard !ids.isEmpty else { return [] }
-        let rows = beat
-            ? try c.query("UPDATE job_runs SET heartbeat_at = now() WHERE id = ANY(\(ids)) AND status = 'running' RETURNING id, cancel_requested")
-            : try c.query("SELECT id, cancel_requested FROM job_runs WHERE id = ANY(\(ids))")
+        let rows = try c.query(beat ? heartbeatQuery(ids: ids) : cancelFlagsQuery(ids: ids))
         return try rows.compactMap { try $0.decode("cancel_requested", as: Bool.self) ? Int64(try $0.decode("id", as: Int.self)) : nil }
+    }
+
+    static func recoverStaleQuery(staleMs: Int) -> PostgresQuery {
+        """
+        UPDATE job_runs SET
+            status = CASE WHEN attempts < max_attempts AND NOT cancel_requested THEN 'queued'
+                          WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
+            started_at = CASE WHEN attempts < max_attempts AND NOT cancel_requested THEN NULL ELSE started_at END,
+            finished_at = CASE WHEN attempts < max_attempts AND NOT cancel_requested THEN NULL ELSE greatest(now(), started_at) END,
+            error = CASE WHEN attempts < max_attempts THEN error ELSE 'the instance running it stopped (' || attempts || ' attempts)' END,
+            worker = NULL, heartbeat_at = NULL
+        WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => \(Double(staleMs) / 1000))
+        """
     }
 
     /// Running jobs whose instance stopped beating: back to the queue while attempts remain,
     /// else failed. Returns how many were recovered.
     static func recoverStale(_ c: PostgresConnection, staleMs: Int) throws -> Int {
-        try c.query("""
-            UPDATE job_runs SET
-                status = CASE WHEN attempts < max_attempts AND NOT cancel_requested THEN 'queued'
-                              WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
-                started_at = CASE WHEN attempts < max_attempts AND NOT cancel_requested THEN NULL ELSE started_at END,
-                finished_at = CASE WHEN attempts < max_attempts AND NOT cancel_requested THEN NULL ELSE greatest(now(), started_at) END,
-                error = CASE WHEN attempts < max_attempts THEN error ELSE 'the instance running it stopped (' || attempts || ' attempts)' END,
-                worker = NULL, heartbeat_at = NULL
-            WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => \(Double(staleMs) / 1000))
-            """).affectedRows
+        try c.query(recoverStaleQuery(staleMs: staleMs)).affectedRows
+    }
+
+    static func requestCancelQuery(id: Int64) -> PostgresQuery {
+        """
+        UPDATE job_runs SET cancel_requested = true,
+               status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+               finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
+        WHERE id = \(Int(id)) AND status IN ('queued', 'running')
+        """
     }
 
     /// Cancels a job: a queued one at once, a running one by flag (its worker stops it).
     static func requestCancel(_ tx: Transaction, id: Int64) throws -> JobRunRecord? {
-        try tx.query("""
-            UPDATE job_runs SET cancel_requested = true,
-                   status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-                   finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
-            WHERE id = \(Int(id)) AND status IN ('queued', 'running')
-            """)
+        try tx.query(requestCancelQuery(id: id))
         return try find(tx, id: id)
     }
 
+    static func findQuery(id: Int64) -> PostgresQuery {
+        "SELECT \(unsafeSQL: columns) FROM job_runs WHERE id = \(Int(id))"
+    }
+
     static func find(_ tx: Transaction, id: Int64) throws -> JobRunRecord? {
-        try tx.query("SELECT \(unsafeSQL: columns) FROM job_runs WHERE id = \(Int(id))").first.map(record)
+        try tx.query(findQuery(id: id)).first.map(record)
+    }
+
+    static func listQuery(job: String?, status: String?, beforeID: Int64?, limit: Int) -> PostgresQuery {
+        """
+        SELECT \(unsafeSQL: columns) FROM job_runs
+        WHERE (\(job)::text IS NULL OR job = \(job)) AND (\(status)::text IS NULL OR status = \(status))
+          AND (\(beforeID.map { Int($0) })::bigint IS NULL OR id < \(beforeID.map { Int($0) }))
+        ORDER BY id DESC LIMIT \(limit)
+        """
     }
 
     /// Newest first, after the cursor id.
     static func list(_ tx: Transaction, job: String?, status: String?, beforeID: Int64?, limit: Int) throws -> [JobRunRecord] {
-        try tx.query("""
-            SELECT \(unsafeSQL: columns) FROM job_runs
-            WHERE (\(job)::text IS NULL OR job = \(job)) AND (\(status)::text IS NULL OR status = \(status))
-              AND (\(beforeID.map { Int($0) })::bigint IS NULL OR id < \(beforeID.map { Int($0) }))
-            ORDER BY id DESC LIMIT \(limit)
-            """).map(record)
+        try tx.query(listQuery(job: job, status: status, beforeID: beforeID, limit: limit)).map(record)
     }
 
+    static let queueDepthQuery: PostgresQuery = "SELECT count(*)::int AS n FROM job_runs WHERE status = 'queued'"
+
     static func queueDepth(_ c: PostgresConnection) throws -> Int {
-        try c.query("SELECT count(*)::int AS n FROM job_runs WHERE status = 'queued'").first!.decode("n", as: Int.self)
+        try c.query(queueDepthQuery).first!.decode("n", as: Int.self)
+    }
+}
+
+extension JobRepository: StatementCatalog {
+    /// Every statement above, with sample values (the drift test PREPAREs each).
+    public static var statements: [PostgresQuery] {
+        [startRunQuery(job: "j", kind: "other", trigger: "schedule", worker: "w"), ranSinceQuery(job: "j", sinceMs: 0),
+         enqueueQuery(job: "j", kind: "other", trigger: "api", payload: "{}", maxAttempts: 1, timeoutMs: 1, traceParent: nil),
+         claimQuery(jobs: ["j"], worker: "w"), finishQuery(id: 1, status: "succeeded", statsJSON: "{}", error: nil, durationMs: 0),
+         auditQuery(id: 1, job: "j", statsJSON: "{}"), progressQuery(id: 1, percent: 1, message: nil), heartbeatQuery(ids: [1]),
+         cancelFlagsQuery(ids: [1]), recoverStaleQuery(staleMs: 1), requestCancelQuery(id: 1), findQuery(id: 1),
+         listQuery(job: nil, status: nil, beforeID: nil, limit: 1), queueDepthQuery]
     }
 }
