@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "RequestFuzzer", dependencies: ["HTTPServer"]),
 
         // Database benchmarks for scripts/bench-db; not shipped.
-        .executableTarget(name: "dbbench", dependencies: ["Postgres"]),
+        .executableTarget(name: "dbbench", dependencies: ["Postgres", "Platform", .product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),

@@ -41,7 +41,7 @@ public enum TestRoutes {
             try q.validate()
             return try context.success(["text": String(repeating: "abcdefghij", count: n / 10)])
         }
-        try routes.get("/__test/admin", RouteOptions(access: .admin)) { _, context in
+        try routes.get("/__test/admin", RouteOptions(access: .admin, inline: true)) { _, context in
             try context.success(["principal": context.principal?.id ?? "", "role": context.principal?.role ?? ""])
         }
         // A deprecated route, replaced by /__test/items/:id (deprecated 2026-06-01, gone 2027-01-01).

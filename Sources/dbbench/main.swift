@@ -2,9 +2,13 @@
 //   dbbench select   WORKERS SECONDS   point selects on pgbench_accounts through the pool
 //   dbbench checkout ITERATIONS        cost of an empty withConnection {}
 //   dbbench copy     ROWS              COPY price rows into the migrated prices table
+//   dbbench jobs     RUNS              overhead of the job runner: a no-op scheduled run (lock,
+//                                      tick check, job_runs row, outcome) and a queued no-op run
 import Dispatch
 import Glibc
 import Postgres
+import Platform
+import Logging
 import Synchronization
 
 func now() -> Double {
@@ -24,6 +28,30 @@ let args = CommandLine.arguments
 var config = PostgresConfiguration(url: url)
 
 switch args.count > 1 ? args[1] : "" {
+case "jobs":
+    let runs = Int(args[2]) ?? 200
+    var jobConfig = JobRunner.Configuration()
+    jobConfig.workers = 1
+    jobConfig.pollIntervalMs = 5
+    var logger = Logger(label: "dbbench")
+    logger.logLevel = .critical
+    let runner = JobRunner(configuration: jobConfig, database: config, metrics: MetricsRegistry(), logger: logger)
+    let name = "bench_noop_\(Int(now() * 1000) % 1_000_000)"
+    runner.schedule(ScheduledJob(name: name, intervalMs: 86_400_000) { _ in .nothing })
+    let start = now()
+    for _ in 0..<runs { _ = try runner.runNow(name) }
+    let scheduled = (now() - start) / Double(runs) * 1000
+    runner.register(QueuedJob(name: name + "_q") { _ in .nothing })
+    try runner.start()
+    let queuedStart = now()
+    var last: Int64 = 0
+    for _ in 0..<runs { last = try runner.enqueue(name + "_q") }
+    while try runner.find(last)?.status != "succeeded" { usleep(1_000) }
+    let queued = (now() - queuedStart) / Double(runs) * 1000
+    runner.stop(timeoutMs: 5_000)
+    func ms(_ v: Double) -> String { String(Double(Int(v * 100)) / 100) }
+    print("scheduled no-op run: \(ms(scheduled)) ms each (advisory lock, tick check, row, outcome, unlock)")
+    print("queued no-op run: \(ms(queued)) ms each, enqueue to finish, one worker")
 case "select":
     let workers = Int(args[2]) ?? 8
     let seconds = Double(args[3]) ?? 10
