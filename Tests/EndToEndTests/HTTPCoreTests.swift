@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Glibc
+import Synchronization
 
 /// The HTTP core's defects found from outside, each driven over real sockets against the real
 /// binary: pipelining under back-pressure, early refusals, deadlines, budgets, the port.
@@ -183,6 +184,47 @@ import Glibc
 
 /// Rate limits shared by two real server instances through the real Redis.
 @Suite struct SharedRateLimitTests {
+    static func metric(_ server: ServerProcess, _ name: String) throws -> Double {
+        let line = try server.request("GET", "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ")[1]) } ?? -1
+    }
+
+    @Test func redisKilledAndRestartedUnderLoad() throws {
+        let redis = RedisProcess()
+        try redis.start()
+        let server = try ServerProcess(["RATE_LIMIT_BACKEND": "redis", "REDIS_URL": redis.url, "RATE_LIMIT_RPS": "100000",
+                                        "RATE_LIMIT_BURST": "100000"])
+        defer { server.stop() }
+        let port = server.port
+        let statuses = Mutex<[Int: Int]>([:])
+        let stop = Mutex(false)
+        let load = Thread {
+            guard let c = try? RawConnection(port: port, timeout: 5) else { return }
+            while !stop.withLock({ $0 }) {
+                guard (try? c.send("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")) != nil,
+                      let r = try? c.readResponse() else { statuses.withLock { $0[-1, default: 0] += 1 }; return }
+                statuses.withLock { $0[r.status, default: 0] += 1 }
+            }
+        }
+        load.start()
+        usleep(500_000)
+        #expect(try Self.metric(server, "rate_limit_backend_checks_total") > 0)
+        redis.kill()
+        usleep(1_000_000)
+        let fallbacks = try Self.metric(server, "rate_limit_backend_fallbacks_total")
+        #expect(fallbacks > 0, "checks fell back to memory while Redis was gone")
+        try redis.start()
+        usleep(2_000_000)
+        let checks = try Self.metric(server, "rate_limit_backend_checks_total")
+        usleep(500_000)
+        #expect(try Self.metric(server, "rate_limit_backend_checks_total") > checks, "back on Redis by itself")
+        stop.withLock { $0 = true }
+        usleep(200_000)
+        let seen = statuses.withLock { $0 }
+        #expect(seen.keys.allSatisfy { $0 == 200 }, "every request answered 200 throughout: \(seen)")
+        #expect((seen[200] ?? 0) > 100)
+    }
+
     @Test func twoInstancesOnOneRedisShareOneBurst() throws {
         guard let redis = ProcessInfo.processInfo.environment["REDIS_URL"] else { return }
         let env = ["RATE_LIMIT_BACKEND": "redis", "REDIS_URL": redis, "RATE_LIMIT_RPS": "0.001", "RATE_LIMIT_BURST": "4"]
