@@ -10,7 +10,15 @@ extension EventLoop {
         while isOpen(c) {
             switch c.machine.next(now: now, plan: { ctx.app.plan(for: $0) }) {
             case .dispatch(let request, let plan, let sequence):
-                dispatch(c, request, plan, sequence)
+                if let a = admission, let check = ctx.app.admissionCheck(for: request) {
+                    // Runs once the service answered (or did not in time); meanwhile the loop
+                    // goes on with other connections.
+                    let pending = AdmissionClient.Pending(connection: c, sequence: sequence, request: request, plan: plan,
+                                                          check: check, sentAt: now)
+                    resolveAdmissions(a.submit(pending, loop: self).map { ($0, nil) })
+                } else {
+                    dispatch(c, request, plan, sequence)
+                }
             case .reject(let reason, let refused, let sequence):
                 if reason == .deadlineExceeded {
                     c.cancellation?.cancel()
@@ -92,7 +100,16 @@ extension EventLoop {
         }
     }
 
-    private func dispatch(_ c: Connection, _ request: Request, _ plan: RoutePlan, _ sequence: UInt64) {
+    /// Runs the checks the admission service answered, for connections still waiting on them.
+    func resolveAdmissions(_ answered: [(AdmissionClient.Pending, [UInt8]?)]) {
+        for (p, reply) in answered {
+            guard isOpen(p.connection), p.connection.machine.sequence == p.sequence else { continue }
+            dispatch(p.connection, p.check.resolve(p.request, reply), p.plan, p.sequence)
+            drive(p.connection)
+        }
+    }
+
+    func dispatch(_ c: Connection, _ request: Request, _ plan: RoutePlan, _ sequence: UInt64) {
         if draining && ctx.phase.load(ordering: .relaxed) >= 2 {
             let response = ctx.app.rejection(.shuttingDown, RefusedRequest(request: request, peer: c.machine.remoteAddress))
             c.machine.respond(response, sequence: sequence, now: now, date: dates.current())

@@ -26,12 +26,15 @@ final class EventLoop {
     private(set) var draining = false
     private var acceptPausedUntil: Int64 = 0
     var limits: HTTPLimits { ctx.limits }
+    /// This loop's connection to the admission service, when the application has one.
+    let admission: AdmissionClient?
 
     init(ctx: ServerContext, handle: LoopHandle, epoll: Epoll, listenFD: Int32) {
         self.ctx = ctx
         self.handle = handle
         self.epoll = epoll
         self.listenFD = listenFD
+        admission = ctx.app.admissionService.map { AdmissionClient(service: $0) }
     }
 
     func run() {
@@ -49,11 +52,14 @@ final class EventLoop {
                 } else if fd == handle.wake.fd {
                     handle.wake.drain()
                     drainCompletions()
+                } else if let a = admission, fd == a.fd {
+                    resolveAdmissions(a.handle(mask, loop: self))
                 } else if let c = connection(fd) {
                     handleEvent(c, mask)
                 }
             }
             runTimers()
+            if let a = admission, a.hasPending { resolveAdmissions(a.expire(loop: self)) }
             applyCloses()
             if shouldExit() { break }
         }
@@ -85,7 +91,8 @@ final class EventLoop {
     }
 
     private func waitTimeout() -> Int32 {
-        let cap: Int64 = draining ? 100 : 1000
+        // Admission checks in flight are timed by the loop itself: wake often while any wait.
+        let cap: Int64 = admission?.hasPending == true ? 10 : draining ? 100 : 1000
         guard let earliest = timers.earliest else { return Int32(cap) }
         return Int32(max(0, min(earliest - MonotonicClock.milliseconds(), cap)))
     }

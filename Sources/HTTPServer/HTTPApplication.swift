@@ -15,10 +15,18 @@ public protocol HTTPApplication: Sendable {
     /// Whether connections from this peer address are exempt from the per-client connection
     /// cap (a trusted proxy carries many clients). Called once per accepted connection.
     func isExemptFromConnectionCap(peer: String) -> Bool
+
+    /// The outside service admission checks ask, if any (one connection per event loop).
+    var admissionService: (any AdmissionService)? { get }
+
+    /// The check this request must pass before it runs, or nil. Called on the event loop.
+    func admissionCheck(for request: Request) -> AdmissionCheck?
 }
 
 extension HTTPApplication {
     public func isExemptFromConnectionCap(peer: String) -> Bool { false }
+    public var admissionService: (any AdmissionService)? { nil }
+    public func admissionCheck(for request: Request) -> AdmissionCheck? { nil }
 }
 
 /// Why the server answered without running a handler.

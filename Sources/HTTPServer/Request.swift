@@ -59,6 +59,8 @@ public struct Request: Sendable {
     public internal(set) var bodyStream: RequestBodyStream?
     /// `RoutePlan.routeHint` of the plan made for this request, or -1.
     public internal(set) var routeHint = -1
+    /// What an admission check decided (the application's own value, e.g. a rate-limit decision).
+    public var admission: (any Sendable)?
 
     init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders,
          path: Range<Int>, query: Range<Int>, keepAlive: Bool, body: [UInt8], remoteAddress: String) {

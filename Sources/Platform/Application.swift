@@ -15,8 +15,8 @@ public final class Application: HTTPApplication {
     /// Routes by index, for requests whose plan already found a route without parameters.
     let routesByIndex: [Route]
     let identity: ClientIdentity
-    /// Rate limits are checked in Redis: a blocking call, so limited routes run on workers.
-    let usesRemoteLimiter: Bool
+    /// Rate limits are checked in Redis, asked by the event loops before a limited request runs.
+    let remoteLimiter: RedisRateLimiter?
     private let chain: Responder
     private let rejectionChain: Responder
 
@@ -31,10 +31,12 @@ public final class Application: HTTPApplication {
         self.identity = ClientIdentity(trustedProxies: config.trustedProxies)
         let httpMetrics = HTTPMetrics(registry: metrics)
         let memory = InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
-        var limiter: any RateLimiter = rateLimiter ?? memory
-        if rateLimiter == nil, let endpoint = config.rateLimit.redis {
-            let redis = RedisRateLimiter(endpoint: endpoint, timeoutMs: config.rateLimit.redisTimeoutMs, fallback: memory, logger: logger)
-            limiter = redis
+        let shared: RedisRateLimiter? = rateLimiter != nil ? nil : config.rateLimit.redis.map {
+            RedisRateLimiter(endpoint: $0, timeoutMs: config.rateLimit.redisTimeoutMs, fallback: memory, logger: logger)
+        }
+        remoteLimiter = config.rateLimit.enabled ? shared : nil
+        let limiter: any RateLimiter = rateLimiter ?? shared ?? memory
+        if let redis = shared {
             metrics.addCollector { text in
                 text.header("rate_limit_backend_fallbacks_total", help: "Rate-limit checks answered from memory because Redis failed.", type: "counter")
                 text.sample("rate_limit_backend_fallbacks_total", Double(redis.fallbacks.load(ordering: .relaxed)))
@@ -42,7 +44,6 @@ public final class Application: HTTPApplication {
                 text.sample("rate_limit_backend_checks_total", Double(redis.redisChecks.load(ordering: .relaxed)))
             }
         }
-        usesRemoteLimiter = config.rateLimit.enabled && config.rateLimit.redis != nil
         let security = SecurityHeadersMiddleware(hstsMaxAge: config.hstsMaxAge)
         let accessLog = AccessLogMiddleware(metrics: httpMetrics,
                                             log: AccessLog(sink: logSink, json: config.logJSON, minimumLevel: config.logLevel))
@@ -77,14 +78,12 @@ public final class Application: HTTPApplication {
 
     public func plan(for request: Request) -> RoutePlan {
         if case .found(let route, _, _) = router.match(request.method, rawPath: request.rawPath) {
-            // A Redis round trip must never block an event loop.
-            let inline = route.options.inline && !(usesRemoteLimiter && config.rateLimit.policy(forPath: route.pattern) != nil)
-            return RoutePlan(runsInline: inline, maxBodyBytes: route.options.maxBodyBytes,
+            return RoutePlan(runsInline: route.options.inline, maxBodyBytes: route.options.maxBodyBytes,
                              timeoutMs: route.options.timeoutMs, streamsBody: route.options.streamsBody,
                              routeHint: route.hasParameters ? -1 : route.index)
         }
-        // 404, 405 and OPTIONS are answered without blocking (unless Redis must be asked).
-        return RoutePlan(runsInline: !(usesRemoteLimiter && config.rateLimit.policy(forPath: request.path) != nil))
+        // 404, 405 and OPTIONS are answered without blocking.
+        return RoutePlan(runsInline: true)
     }
 
     public func respond(to request: Request) -> Response {
@@ -116,6 +115,12 @@ public final class Application: HTTPApplication {
         context.rejection = AppError.from(reason)
         return (try? rejectionChain(req, context)) ?? Envelope.error(AppError.from(reason), requestID: context.requestID)
     }
+
+    public var admissionService: (any AdmissionService)? {
+        remoteLimiter.map { RedisAdmission(endpoint: $0.endpoint, timeoutMs: $0.timeoutMs) }
+    }
+
+    public func admissionCheck(for request: Request) -> AdmissionCheck? { redisCheck(for: request) }
 
     public func isExemptFromConnectionCap(peer: String) -> Bool {
         guard let bytes = IPAddress.parse(peer) else { return false }

@@ -21,7 +21,8 @@ public struct RateLimitMiddleware: Middleware {
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         guard config.enabled, let policy = config.policy(forPath: request.path) else { return try next(request, context) }
         let key = policy.name + "|" + identity.rateLimitKey(for: request)
-        let decision = limiter.acquire(key: key, policy: policy, now: MonotonicClock.seconds())
+        // Decided on the event loop already when the limiter lives in Redis.
+        let decision = request.admission as? RateLimitDecision ?? limiter.acquire(key: key, policy: policy, now: MonotonicClock.seconds())
         let policyField = "\"\(policy.name)\";q=\(policy.burst);w=\(policy.windowSeconds)"
         let stateField = "\"\(policy.name)\";r=\(decision.remaining);t=\(decision.resetSeconds)"
         guard decision.allowed else {

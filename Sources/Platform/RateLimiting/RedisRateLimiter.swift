@@ -76,13 +76,35 @@ public final class RedisRateLimiter: RateLimiter {
         return fallback.acquire(key: key, policy: policy, now: now)
     }
 
-    private func evaluate(_ c: RedisConnection, key: String, policy: RateLimitPolicy) throws -> RateLimitDecision {
+    func evalArguments(key: String, policy: RateLimitPolicy) -> [String] {
         let interval = max(1, Int64((1e6 / policy.ratePerSecond).rounded()))
-        let args = ["EVALSHA", Self.scriptSHA, "1", "rl:" + key, String(interval), String(policy.burst)]
+        return ["EVALSHA", Self.scriptSHA, "1", "rl:" + key, String(interval), String(policy.burst)]
+    }
+
+    /// The decision in a pipelined reply (from an event loop's admission check); without a
+    /// usable reply, this instance's memory decides and the fallback is counted.
+    func decision(fromReply reply: [UInt8]?, key: String, policy: RateLimitPolicy) -> RateLimitDecision {
+        if let reply, case .value(let value, _) = RESP.parse(reply), let d = try? decision(value, policy: policy) {
+            redisChecks.add(1, ordering: .relaxed)
+            return d
+        }
+        noteFailure(RedisConnection.Failure(description: reply == nil ? "no reply in time" : "unexpected reply"))
+        fallbacks.add(1, ordering: .relaxed)
+        return fallback.acquire(key: key, policy: policy, now: MonotonicClock.seconds())
+    }
+
+    private func evaluate(_ c: RedisConnection, key: String, policy: RateLimitPolicy) throws -> RateLimitDecision {
+        var args = evalArguments(key: key, policy: policy)
         var reply = try c.call(args)
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            reply = try c.call(["EVAL", Self.script, "1", "rl:" + key, String(interval), String(policy.burst)])
+            args[0] = "EVAL"
+            args[1] = Self.script
+            reply = try c.call(args)
         }
+        return try decision(reply, policy: policy)
+    }
+
+    private func decision(_ reply: RESPValue, policy: RateLimitPolicy) throws -> RateLimitDecision {
         guard case .array(let items?) = reply, items.count == 4,
               case .integer(let allowed) = items[0], case .integer(let remaining) = items[1],
               case .integer(let resetUs) = items[2], case .integer(let retryUs) = items[3] else {
