@@ -16,16 +16,11 @@ struct Migrate: ParsableCommand {
     var databaseURL: String?
 
     func run() throws {
-        let config = try Bootstrap.configuration(overrides: [("DATABASE_URL", databaseURL)])
+        let environment = Bootstrap.environment(overrides: [("DATABASE_URL", databaseURL)])
+        let config = try Bootstrap.configuration(environment)
         let logger = Bootstrap.logging(config)
         defer { LogSink.standardOutput.flush() }
-        let database: Database
-        do {
-            database = try Database(config: config, metrics: MetricsRegistry(), logger: logger)
-        } catch let e as PostgresError {
-            Bootstrap.writeStderr("apiserver migrate: \(e.message)\n")
-            throw ExitCode(1)
-        }
+        let database = try Bootstrap.services(config, environment, logger).database
         defer { database.shutdown() }
         do {
             if status {
