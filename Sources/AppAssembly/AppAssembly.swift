@@ -34,7 +34,7 @@ public enum AppAssembly {
         // Last: the contract is built from every route registered above.
         try APIDocsRoutes.register(&routes, version: OperationalRoutes.version)
         let application = Application(config: services.config, routes: routes, metrics: services.metrics,
-                                      lifecycle: services.lifecycle, logger: services.logger,
+                                      lifecycle: services.lifecycle, logger: services.logger, rateLimiter: services.rateLimiter,
                                       authenticators: built.flatMap(\.authenticators))
         return (application, built)
     }

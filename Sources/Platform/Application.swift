@@ -30,12 +30,10 @@ public final class Application: HTTPApplication {
         self.routesByIndex = routes.all
         self.identity = ClientIdentity(trustedProxies: config.trustedProxies)
         let httpMetrics = HTTPMetrics(registry: metrics)
-        let memory = InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
-        let shared: RedisRateLimiter? = rateLimiter != nil ? nil : config.rateLimit.redis.map {
-            RedisRateLimiter(endpoint: $0, timeoutMs: config.rateLimit.redisTimeoutMs, fallback: memory, logger: logger)
-        }
+        let limiter = rateLimiter ?? RateLimiters.make(config: config.rateLimit, logger: logger)
+        let shared = limiter as? RedisRateLimiter
+        let memory = shared?.fallback ?? (limiter as? InMemoryRateLimiter) ?? InMemoryRateLimiter(maxKeys: config.rateLimit.maxKeys)
         remoteLimiter = config.rateLimit.enabled ? shared : nil
-        let limiter: any RateLimiter = rateLimiter ?? shared ?? memory
         if let redis = shared {
             metrics.addCollector { text in
                 text.header("rate_limit_backend_fallbacks_total", help: "Rate-limit checks answered from memory because Redis failed.", type: "counter")

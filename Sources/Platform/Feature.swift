@@ -49,6 +49,8 @@ public final class AppServices: Sendable {
     public let database: Database
     /// Scheduled and queued jobs, on their own connections.
     public let jobs: JobRunner
+    /// Per-client request limits: this instance's memory, or shared through Redis.
+    public let rateLimiter: any RateLimiter
 
     public init(config: AppConfig, environment: Environment, logger: Logger) throws {
         self.config = config
@@ -59,5 +61,6 @@ public final class AppServices: Sendable {
         ProcessMetrics.register(in: metrics, startTime: lifecycle.startTime)
         database = try Database(config: config, metrics: metrics, logger: logger)
         jobs = JobRunner(configuration: config.jobs, database: config.database, metrics: metrics, logger: logger)
+        rateLimiter = RateLimiters.make(config: config.rateLimit, logger: logger)
     }
 }

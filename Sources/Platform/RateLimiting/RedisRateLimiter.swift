@@ -128,3 +128,12 @@ public final class RedisRateLimiter: RateLimiter {
         }
     }
 }
+
+public enum RateLimiters {
+    /// The limiter the configuration asks for: shared through Redis, or this instance's memory.
+    public static func make(config: RateLimitConfig, logger: Logger) -> any RateLimiter {
+        let memory = InMemoryRateLimiter(maxKeys: config.maxKeys)
+        guard let endpoint = config.redis else { return memory }
+        return RedisRateLimiter(endpoint: endpoint, timeoutMs: config.redisTimeoutMs, fallback: memory, logger: logger)
+    }
+}
