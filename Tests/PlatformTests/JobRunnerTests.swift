@@ -7,7 +7,19 @@ import Logging
 
 /// The job runner against the real PostgreSQL the test script started.
 @Suite struct JobRunnerTests {
+    /// The schema the runner needs, applied once per test process (tests run in parallel, and
+    /// a fresh database has no tables until some migrator ran).
+    static let migrated: Result<Void, any Error> = Result {
+        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else { throw TestSkipped() }
+        let pool = ConnectionPool(configuration: PostgresConfiguration(url: url))
+        defer { pool.shutdown() }
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("migrations").path
+        try Migrator(pool: pool, migrations: try Migration.load(directory: dir)).migrate()
+    }
+
     static func runner(workers: Int = 2) throws -> JobRunner {
+        try migrated.get()
         guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else { throw TestSkipped() }
         var config = JobRunner.Configuration()
         config.workers = workers
