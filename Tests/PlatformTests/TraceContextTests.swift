@@ -52,3 +52,20 @@ import Logging
         #expect(app.respond(to: Request(method: .GET, target: "/__test/items/7")).headers["Deprecation"] == nil)
     }
 }
+
+@Suite struct IdentifierSourceTests {
+    @Test func idsAreWellFormedAndDistinct() {
+        var seen = Set<String>()
+        for _ in 0..<20_000 {
+            let id = IdentifierSource.uuid()
+            let parts = id.split(separator: "-").map(\.count)
+            #expect(parts == [8, 4, 4, 4, 12])
+            #expect(Array(id.utf8)[14] == UInt8(ascii: "4") && "89ab".utf8.contains(Array(id.utf8)[19]))
+            seen.insert(id)
+        }
+        #expect(seen.count == 20_000)
+        let trace = IdentifierSource.hex(words: 2)
+        #expect(trace.count == 32 && trace.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(IdentifierSource.hex(words: 1) != IdentifierSource.hex(words: 1))
+    }
+}

@@ -30,26 +30,6 @@ public struct RequestIDMiddleware: Middleware {
         }
     }
 
-    /// A random UUID (version 4) in canonical form.
-    static func generate() -> String {
-        var b = SecureRandom.bytes(16)
-        b[6] = (b[6] & 0x0F) | 0x40
-        b[8] = (b[8] & 0x3F) | 0x80
-        // Written straight into the string's storage: one allocation per id.
-        return String(unsafeUninitializedCapacity: 36) { out in
-            var o = 0
-            for (i, byte) in b.enumerated() {
-                if i == 4 || i == 6 || i == 8 || i == 10 {
-                    out[o] = UInt8(ascii: "-")
-                    o += 1
-                }
-                out[o] = hexDigits[Int(byte >> 4)]
-                out[o + 1] = hexDigits[Int(byte & 0x0F)]
-                o += 2
-            }
-            return o
-        }
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// A random UUID (version 4 layout) in canonical form.
+    static func generate() -> String { IdentifierSource.uuid() }
 }

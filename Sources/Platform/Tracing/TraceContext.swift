@@ -24,12 +24,12 @@ public struct TraceContext: Sendable, Equatable {
             flags = incoming.flags
             traceState = tracestate.flatMap { $0.utf8.count <= 512 && !$0.isEmpty ? $0 : nil }
         } else {
-            traceID = Self.randomHex(16)
+            traceID = IdentifierSource.hex(words: 2)
             parentID = nil
             flags = 0
             traceState = nil
         }
-        spanID = Self.randomHex(8)
+        spanID = IdentifierSource.hex(words: 1)
     }
 
     init(traceID: String, spanID: String, parentID: String?, flags: UInt8, traceState: String?) {
@@ -66,12 +66,6 @@ public struct TraceContext: Sendable, Equatable {
 
     private static func isHex(_ s: Substring) -> Bool {
         s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-    }
-
-    private static func randomHex(_ count: Int) -> String {
-        var bytes = SecureRandom.bytes(count)
-        if bytes.allSatisfy({ $0 == 0 }) { bytes[count - 1] = 1 }
-        return Hex.encode(bytes)
     }
 
     private static func hexByte(_ b: UInt8) -> String {

@@ -1,0 +1,59 @@
+import Crypto
+import SystemSupport
+
+/// Identifiers for requests, traces and spans: unique and unpredictable enough to correlate
+/// logs (they authorize nothing), made without a CSPRNG call per request. Each thread draws a
+/// 128-bit seed from the CSPRNG once and steps a SplitMix64 sequence from it; the hex text is
+/// written straight into the string.
+enum IdentifierSource {
+    final class Generator {
+        var rng: SplitMix64
+        init() {
+            let seed = SecureRandom.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            rng = SplitMix64(seed: seed)
+        }
+    }
+
+    private static let key = ThreadLocalKey()
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// `count` random 64-bit words as lowercase hex (16 digits each), never all zeros.
+    static func hex(words count: Int) -> String {
+        let g: Generator = key.value { Generator() }
+        var words = (0..<count).map { _ in g.rng.next() }
+        if words.allSatisfy({ $0 == 0 }) { words[count - 1] = 1 }
+        return String(unsafeUninitializedCapacity: count * 16) { out in
+            var o = 0
+            for w in words {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    out[o] = digits[Int((w >> UInt64(shift)) & 0xF)]
+                    o += 1
+                }
+            }
+            return o
+        }
+    }
+
+    /// A version-4-shaped UUID (8-4-4-4-12) from two random words.
+    static func uuid() -> String {
+        let g: Generator = key.value { Generator() }
+        var a = g.rng.next(), b = g.rng.next()
+        a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for (i, word) in [a, b].enumerated() {
+                for nibble in 0..<16 {
+                    let position = i * 16 + nibble
+                    if position == 8 || position == 12 || position == 16 || position == 20 {
+                        out[o] = UInt8(ascii: "-")
+                        o += 1
+                    }
+                    out[o] = digits[Int((word >> UInt64(60 - nibble * 4)) & 0xF)]
+                    o += 1
+                }
+            }
+            return o
+        }
+    }
+}
