@@ -31,7 +31,7 @@ public struct AccessLogMiddleware: Middleware {
 public final class HTTPMetrics: Sendable {
     let requests: Counter
     let duration: Histogram
-    private let cacheKey = ThreadLocalKey()
+    private let cacheKey = ThreadLocalKey<Cache>()
 
     public init(registry: MetricsRegistry) {
         requests = registry.counter("http_requests_total", help: "HTTP requests by method, route pattern and status.",

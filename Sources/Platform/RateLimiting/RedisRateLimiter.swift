@@ -34,7 +34,7 @@ public final class RedisRateLimiter: RateLimiter {
     let timeoutMs: Int
     let fallback: InMemoryRateLimiter
     let logger: Logger
-    private let connections = ThreadLocalKey()
+    private let connections = ThreadLocalKey<Slot>()
     private let lastLog = Mutex<Int64>(-60_000)
     public let fallbacks = Atomic<Int>(0)
     public let redisChecks = Atomic<Int>(0)

@@ -14,17 +14,19 @@ enum IdentifierSource {
         }
     }
 
-    private static let key = ThreadLocalKey()
+    private static let key = ThreadLocalKey<Generator>()
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// `count` random 64-bit words as lowercase hex (16 digits each), never all zeros.
     static func hex(words count: Int) -> String {
         let g: Generator = key.value { Generator() }
-        var words = (0..<count).map { _ in g.rng.next() }
-        if words.allSatisfy({ $0 == 0 }) { words[count - 1] = 1 }
         return String(unsafeUninitializedCapacity: count * 16) { out in
             var o = 0
-            for w in words {
+            var allZero = true
+            for i in 0..<count {
+                var w = g.rng.next()
+                if i == count - 1 && allZero && w == 0 { w = 1 }
+                if w != 0 { allZero = false }
                 for shift in stride(from: 60, through: 0, by: -4) {
                     out[o] = digits[Int((w >> UInt64(shift)) & 0xF)]
                     o += 1
@@ -42,7 +44,8 @@ enum IdentifierSource {
         b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 36) { out in
             var o = 0
-            for (i, word) in [a, b].enumerated() {
+            for i in 0..<2 {
+                let word = i == 0 ? a : b
                 for nibble in 0..<16 {
                     let position = i * 16 + nibble
                     if position == 8 || position == 12 || position == 16 || position == 20 {

@@ -15,13 +15,16 @@ public struct TraceContext: Sendable, Equatable {
     /// trace-flags (bit 0: sampled).
     public let flags: UInt8
     public let traceState: String?
+    /// `traceparent` naming this request's span (for the response and for children), built
+    /// once: every response carries it.
+    public let traceparent: String
 
     /// Continues the incoming trace when `traceparent` is valid, else starts a new one.
-    public init(traceparent: String?, tracestate: String?) {
-        if let incoming = traceparent.flatMap(Self.parse) {
-            traceID = incoming.traceID
-            parentID = incoming.parentID
-            flags = incoming.flags
+    public init(traceparent incoming: String?, tracestate: String?) {
+        if let parsed = incoming.flatMap(Self.parse) {
+            traceID = parsed.traceID
+            parentID = parsed.parentID
+            flags = parsed.flags
             traceState = tracestate.flatMap { $0.utf8.count <= 512 && !$0.isEmpty ? $0 : nil }
         } else {
             traceID = IdentifierSource.hex(words: 2)
@@ -30,6 +33,7 @@ public struct TraceContext: Sendable, Equatable {
             traceState = nil
         }
         spanID = IdentifierSource.hex(words: 1)
+        traceparent = Self.header(traceID: traceID, spanID: spanID, flags: flags)
     }
 
     init(traceID: String, spanID: String, parentID: String?, flags: UInt8, traceState: String?) {
@@ -38,10 +42,30 @@ public struct TraceContext: Sendable, Equatable {
         self.parentID = parentID
         self.flags = flags
         self.traceState = traceState
+        traceparent = Self.header(traceID: traceID, spanID: spanID, flags: flags)
     }
 
-    /// `traceparent` naming this request's span (for the response and for children).
-    public var traceparent: String { "00-\(traceID)-\(spanID)-\(Self.hexByte(flags))" }
+    /// "00-<trace>-<span>-<flags>", written into the string's storage in one pass.
+    static func header(traceID: String, spanID: String, flags: UInt8) -> String {
+        var trace = traceID, span = spanID
+        return trace.withUTF8 { t in
+            span.withUTF8 { s in
+                String(unsafeUninitializedCapacity: 3 + t.count + 1 + s.count + 3) { out in
+                    var o = 0
+                    out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-"); o = 3
+                    for b in t { out[o] = b; o += 1 }
+                    out[o] = UInt8(ascii: "-"); o += 1
+                    for b in s { out[o] = b; o += 1 }
+                    out[o] = UInt8(ascii: "-"); o += 1
+                    out[o] = hexDigits[Int(flags >> 4)]; o += 1
+                    out[o] = hexDigits[Int(flags & 0x0F)]; o += 1
+                    return o
+                }
+            }
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Headers for an outbound call (market data provider, S3) made on behalf of this request.
     public var childHeaders: [(String, String)] {
@@ -68,8 +92,4 @@ public struct TraceContext: Sendable, Equatable {
         s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
-    private static func hexByte(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 0x0F)]])
-    }
 }
