@@ -28,15 +28,19 @@ import Testing
         let exprLines = rules.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !$0.contains("summary:") }
         let candidates = Set(exprLines.flatMap { line in
             line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init)
-        }.filter { $0.hasPrefix("http_") || $0.hasPrefix("db_") || $0.hasPrefix("process_") || $0.hasPrefix("rate_limit_") })
+        }.filter { $0.hasPrefix("http_") || $0.hasPrefix("db_") || $0.hasPrefix("process_") || $0.hasPrefix("rate_limit_")
+            || $0.hasPrefix("job_") })
         #expect(!candidates.isEmpty)
         let server = try ServerProcess()
         defer { server.stop() }
         _ = try server.request("GET", "/__test/db/pid") // make the database families appear
         let metrics = try server.request("GET", "/metrics").text
-        let exported = Set(metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+        // A family counts when it has samples or is declared (a labelled counter such as
+        // job_runs_total has no sample before its first event).
+        let lines = metrics.split(separator: "\n")
+        let exported = Set(lines.filter { !$0.hasPrefix("#") }.compactMap { line in
             line.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init)
-        })
+        } + lines.filter { $0.hasPrefix("# TYPE ") }.compactMap { $0.split(separator: " ").dropFirst(2).first.map(String.init) })
         for name in candidates {
             let family = [name, name + "_bucket", name + "_count", name + "_sum"]
             #expect(family.contains { exported.contains($0) }, "alert uses \(name), which /metrics does not export")
