@@ -66,7 +66,8 @@ public enum ConstantTime {
 }
 
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    /// "0123456789abcdef" as bytes, for code that writes hex in place.
+    public static let digits = Array("0123456789abcdef".utf8)
 
     public static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()

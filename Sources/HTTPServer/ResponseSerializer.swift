@@ -98,12 +98,10 @@ struct DateCache {
         let now = time(nil)
         if now != second {
             second = now
-            field = Array("Date: \(Self.imfFixdate(now))\r\n".utf8)
+            field = Array("Date: \(HTTPDate.format(now))\r\n".utf8)
         }
         return field
     }
-
-    static func imfFixdate(_ t: Int) -> String { HTTPDate.format(t) }
 }
 
 /// HTTP dates (Date, Sunset, Last-Modified).

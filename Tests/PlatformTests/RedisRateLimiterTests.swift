@@ -19,6 +19,8 @@ import Logging
         let e = RedisEndpoint(url: "redis://app:s3cret@cache.internal:6390/3")
         #expect(e?.host == "cache.internal" && e?.port == 6390 && e?.username == "app" && e?.password == "s3cret" && e?.database == 3)
         #expect(RedisEndpoint(url: "redis://:pw@h")?.password == "pw" && RedisEndpoint(url: "redis://h")?.port == 6379)
+        #expect(e?.setupCommands == [["AUTH", "app", "s3cret"], ["SELECT", "3"]])
+        #expect(RedisEndpoint(url: "redis://:pw@h")?.setupCommands == [["AUTH", "pw"]] && RedisEndpoint(url: "redis://h")?.setupCommands == [])
         #expect(RedisEndpoint(url: "http://h") == nil && RedisEndpoint(url: "redis://h:99999") == nil && RedisEndpoint(url: "redis://h/99") == nil)
     }
 }

@@ -12,15 +12,10 @@ struct RedisAdmission: AdmissionService {
     var port: Int { endpoint.port }
 
     var handshake: [UInt8] {
-        var out: [UInt8] = []
-        if let password = endpoint.password {
-            out += RESP.command(endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
-        }
-        if endpoint.database != 0 { out += RESP.command(["SELECT", String(endpoint.database)]) }
-        return out + RESP.command(["SCRIPT", "LOAD", RedisRateLimiter.script])
+        (endpoint.setupCommands + [["SCRIPT", "LOAD", RedisRateLimiter.script]]).flatMap(RESP.command)
     }
 
-    var handshakeReplies: Int { (endpoint.password != nil ? 1 : 0) + (endpoint.database != 0 ? 1 : 0) + 1 }
+    var handshakeReplies: Int { endpoint.setupCommands.count + 1 }
 
     func replyLength(_ buffer: [UInt8], from start: Int) throws -> Int? {
         switch RESP.parse(buffer, from: start) {

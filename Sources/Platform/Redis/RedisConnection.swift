@@ -33,13 +33,8 @@ final class RedisConnection {
             fd = -1
             throw Failure(description: "connect to \(endpoint.host):\(endpoint.port) failed (errno \(e))")
         }
-        if let password = endpoint.password {
-            guard case .simple = try call(endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]) else {
-                throw Failure(description: "AUTH refused")
-            }
-        }
-        if endpoint.database != 0 {
-            guard case .simple = try call(["SELECT", String(endpoint.database)]) else { throw Failure(description: "SELECT refused") }
+        for command in endpoint.setupCommands {
+            guard case .simple = try call(command) else { throw Failure(description: "\(command[0]) refused") }
         }
     }
 
@@ -83,6 +78,15 @@ public struct RedisEndpoint: Sendable, Equatable {
     public var username: String?
     public var password: String?
     public var database: Int
+
+    /// What a new connection sends before anything else: AUTH when a password is set, SELECT
+    /// for a database other than 0.
+    var setupCommands: [[String]] {
+        var commands: [[String]] = []
+        if let password { commands.append(username.map { ["AUTH", $0, password] } ?? ["AUTH", password]) }
+        if database != 0 { commands.append(["SELECT", String(database)]) }
+        return commands
+    }
 
     public init?(url: String) {
         guard url.hasPrefix("redis://") else { return nil }

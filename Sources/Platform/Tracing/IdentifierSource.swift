@@ -15,7 +15,6 @@ enum IdentifierSource {
     }
 
     private static let key = ThreadLocalKey<Generator>()
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// `count` random 64-bit words as lowercase hex (16 digits each), never all zeros.
     static func hex(words count: Int) -> String {
@@ -28,7 +27,7 @@ enum IdentifierSource {
                 if i == count - 1 && allZero && w == 0 { w = 1 }
                 if w != 0 { allZero = false }
                 for shift in stride(from: 60, through: 0, by: -4) {
-                    out[o] = digits[Int((w >> UInt64(shift)) & 0xF)]
+                    out[o] = Hex.digits[Int((w >> UInt64(shift)) & 0xF)]
                     o += 1
                 }
             }
@@ -52,7 +51,7 @@ enum IdentifierSource {
                         out[o] = UInt8(ascii: "-")
                         o += 1
                     }
-                    out[o] = digits[Int((word >> UInt64(60 - nibble * 4)) & 0xF)]
+                    out[o] = Hex.digits[Int((word >> UInt64(60 - nibble * 4)) & 0xF)]
                     o += 1
                 }
             }

@@ -57,15 +57,13 @@ public struct TraceContext: Sendable, Equatable {
                     out[o] = UInt8(ascii: "-"); o += 1
                     for b in s { out[o] = b; o += 1 }
                     out[o] = UInt8(ascii: "-"); o += 1
-                    out[o] = hexDigits[Int(flags >> 4)]; o += 1
-                    out[o] = hexDigits[Int(flags & 0x0F)]; o += 1
+                    out[o] = Hex.digits[Int(flags >> 4)]; o += 1
+                    out[o] = Hex.digits[Int(flags & 0x0F)]; o += 1
                     return o
                 }
             }
         }
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Headers for an outbound call (market data provider, S3) made on behalf of this request.
     public var childHeaders: [(String, String)] {
