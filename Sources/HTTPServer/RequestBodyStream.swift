@@ -16,7 +16,6 @@ public final class RequestBodyStream: @unchecked Sendable {
     private var waker: LoopWaker?
     /// The loop stopped feeding because the buffer was full and waits to be told of room.
     private var loopWaiting = false
-    private(set) var delivered = 0
 
     /// Every byte arrived and nothing failed.
     var isComplete: Bool {
@@ -43,7 +42,6 @@ public final class RequestBodyStream: @unchecked Sendable {
         }
         let out = pending
         pending = []
-        delivered += out.count
         let wake = loopWaiting ? waker : nil
         loopWaiting = false
         lock.unlock()

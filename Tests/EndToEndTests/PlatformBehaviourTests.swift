@@ -200,6 +200,10 @@ import Testing
         #expect(a.isClosedByPeer(), "the longest-idle keep-alive connection made room")
         try b.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try b.readResponse().status == 200, "the other one is untouched")
+        try b.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        let metrics = try b.readResponse().text
+        #expect(metrics.contains("http_connections_evicted_total 1\n"), "the eviction is counted")
+        #expect(metrics.contains("http_request_body_buffer_bytes 0\n"))
     }
 
     @Test func oneClientCannotHoldEveryConnection() throws {

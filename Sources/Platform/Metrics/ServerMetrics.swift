@@ -17,6 +17,10 @@ public enum ServerMetrics {
             text.sample("http_worker_queue_rejections_total", Double(stats.workerQueueRejections.load(ordering: .relaxed)))
             text.header("http_worker_queue_depth", help: "Requests waiting for a worker thread.", type: "gauge")
             text.sample("http_worker_queue_depth", Double(server.queuedJobs))
+            text.header("http_connections_evicted_total", help: "Idle keep-alive connections closed to make room at MAX_CONNECTIONS.", type: "counter")
+            text.sample("http_connections_evicted_total", Double(stats.evictedConnections.load(ordering: .relaxed)))
+            text.header("http_request_body_buffer_bytes", help: "Bytes held by incomplete request bodies (BODY_MEMORY_BUDGET caps it).", type: "gauge")
+            text.sample("http_request_body_buffer_bytes", Double(server.bufferedBodyBytes))
         }
     }
 }
