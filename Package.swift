@@ -36,8 +36,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: hotPath),
 
+        // Features: each one module behind the platform's Feature seam.
+        .target(name: "Markets", dependencies: [
+            "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The composition root: the features and how the application is assembled.
-        .target(name: "AppAssembly", dependencies: ["Platform", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
             "AppAssembly", "Platform", "HTTPServer", "SystemSupport",
@@ -57,6 +62,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto"]),
+        .testTarget(name: "MarketsTests", dependencies: ["Markets", "Platform", "Postgres", "SystemSupport"]),
         .testTarget(name: "AssemblyTests", dependencies: ["AppAssembly", "Platform", "Postgres"]),
     ],
     swiftLanguageModes: [.v6]

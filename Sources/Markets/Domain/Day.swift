@@ -1,0 +1,94 @@
+/// A calendar day as a count of days since 1970-01-01 (UTC): the strategy and the simulation
+/// compare and step dates millions of times, so they use a plain integer, not a struct of
+/// year, month and day. Conversions use Howard Hinnant's civil-calendar algorithms (proleptic
+/// Gregorian, exact for every year 1-9999).
+public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var number: Int
+
+    public init(_ number: Int) { self.number = number }
+
+    public init(year: Int, month: Int, day: Int) {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        number = era * 146_097 + doe - 719_468
+    }
+
+    /// Parses YYYY-MM-DD naming a real day; nil otherwise.
+    public init?(iso text: some StringProtocol) {
+        let b = Array(text.utf8)
+        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
+        func digits(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[i] - 0x30)
+            }
+            return v
+        }
+        guard let y = digits(0..<4), let m = digits(5..<7), let d = digits(8..<10), y >= 1, (1...12).contains(m),
+              d >= 1, d <= Day.daysIn(month: m, year: y) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    public var civil: (year: Int, month: Int, day: Int) {
+        let z = number + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    /// ISO weekday: Monday 1 ... Sunday 7 (1970-01-01 was a Thursday).
+    public var isoWeekday: Int { ((number % 7 + 7) % 7 + 3) % 7 + 1 }
+
+    /// The Monday of this day's ISO week: two days share an ISO (year, week) exactly when they
+    /// share this Monday.
+    public var isoWeekMonday: Int { number - (isoWeekday - 1) }
+
+    /// year * 12 + month, for comparing months.
+    public var monthKey: Int {
+        let c = civil
+        return c.year * 12 + c.month
+    }
+
+    public var isWeekend: Bool { isoWeekday >= 6 }
+
+    public var description: String {
+        let c = civil
+        var out = [UInt8](repeating: 0x30, count: 10)
+        var y = c.year
+        for i in stride(from: 3, through: 0, by: -1) {
+            out[i] = UInt8(0x30 + y % 10)
+            y /= 10
+        }
+        out[4] = 0x2D
+        out[5] = UInt8(0x30 + c.month / 10)
+        out[6] = UInt8(0x30 + c.month % 10)
+        out[7] = 0x2D
+        out[8] = UInt8(0x30 + c.day / 10)
+        out[9] = UInt8(0x30 + c.day % 10)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func < (a: Day, b: Day) -> Bool { a.number < b.number }
+
+    public static func + (a: Day, days: Int) -> Day { Day(a.number + days) }
+    public static func - (a: Day, days: Int) -> Day { Day(a.number - days) }
+    public static func - (a: Day, b: Day) -> Int { a.number - b.number }
+
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import Foundation
+func Foundation_pow(_ a: Double, _ b: Double) -> Double { pow(a, b) }
