@@ -29,6 +29,8 @@ let package = Package(
                 swiftSettings: hotPath),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CZlib"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Crypto", "SystemSupport"]),
+        // Outbound HTTP(S): market data, object storage.
+        .target(name: "HTTPClient", dependencies: ["COpenSSL"]),
 
         // Platform: configuration, logging, errors, middleware, metrics.
         .target(name: "Platform", dependencies: [
@@ -38,14 +40,14 @@ let package = Package(
 
         // Features: each one module behind the platform's Feature seam.
         .target(name: "Markets", dependencies: [
-            "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+            "Platform", "HTTPServer", "HTTPClient", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The composition root: the features and how the application is assembled.
         .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
-            "AppAssembly", "Platform", "HTTPServer", "SystemSupport",
+            "AppAssembly", "Markets", "Platform", "HTTPServer", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

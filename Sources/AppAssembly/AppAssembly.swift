@@ -1,5 +1,6 @@
 import HTTPServer
 import Logging
+import Markets
 import Platform
 import Postgres
 
@@ -8,7 +9,7 @@ import Postgres
 /// assembly tests check what spans all features (.env.example, statements, routes).
 public enum AppAssembly {
     /// Every feature, in registration order.
-    public static let features: [any Feature.Type] = [DiagnosticsFeature.self]
+    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, MarketsFeature.self]
 
     /// Every repository of the platform and the features (for the drift test).
     public static var statementCatalogs: [any StatementCatalog.Type] {

@@ -80,7 +80,11 @@ public final class Application: HTTPApplication {
                              timeoutMs: route.options.timeoutMs, streamsBody: route.options.streamsBody,
                              routeHint: route.hasParameters ? -1 : route.index)
         }
-        // 404, 405 and OPTIONS are answered without blocking.
+        // 404, 405 and OPTIONS are answered without blocking. With a (small) body they take a
+        // worker, so the body is read and the answer is still 404/405, not 413.
+        if request.headers.contains("Content-Length") || request.headers.contains("Transfer-Encoding") {
+            return RoutePlan(runsInline: false, maxBodyBytes: 64 * 1024)
+        }
         return RoutePlan(runsInline: true)
     }
 

@@ -73,6 +73,8 @@ public struct AppConfig: Sendable {
     public var database = PostgresConfiguration(url: AppConfig.defaultDatabaseURL)
     public var migrateOnStart = true
     public var migrationsDirectory = "migrations"
+    /// Local staging of backups and refresh exports (shared by the features that write them).
+    public var backupDirectory = "backups"
 
     /// The cluster `scripts/run` creates under .data/.
     public static let defaultDatabaseURL = "postgresql://postgres@127.0.0.1:54329/apiserver"
@@ -136,6 +138,7 @@ public struct AppConfig: Sendable {
         ConfigVariable("DB_CONNECT_TIMEOUT", "5s", "time allowed to open a connection"),
         ConfigVariable("MIGRATE_ON_START", "true", "serve applies pending migrations first; default false when APP_ENV=production"),
         ConfigVariable("MIGRATIONS_DIR", "migrations", "directory of NNNN_name.sql migration files"),
+        ConfigVariable("BACKUP_DIR", "backups", "local directory for backups and refresh exports (created if missing)"),
     ]
 
     public static func load(from env: Environment) throws -> AppConfig {
@@ -225,6 +228,7 @@ public struct AppConfig: Sendable {
             throw ConfigError("JOB_STALE_AFTER", "must be more than twice JOB_HEARTBEAT_INTERVAL, or live jobs would be taken for dead")
         }
         c.migrationsDirectory = try r.string("MIGRATIONS_DIR") ?? "migrations"
+        c.backupDirectory = try r.string("BACKUP_DIR") ?? "backups"
 
         if c.environment == .production {
             if c.cors.allowedOrigins.contains("*") {

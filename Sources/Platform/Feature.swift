@@ -28,6 +28,12 @@ public protocol Feature: Sendable {
 
     /// What `/ready` must check for this feature.
     var readinessChecks: [any ReadinessCheck] { get }
+
+    /// Called by `serve` once the server listens and the job runner runs (listeners, warm-up).
+    func start() throws
+
+    /// Called by `serve` on shutdown, before the database closes.
+    func stop()
 }
 
 extension Feature {
@@ -36,6 +42,8 @@ extension Feature {
     public func registerJobs(_ jobs: JobRunner) throws {}
     public var authenticators: [any Authenticator] { [] }
     public var readinessChecks: [any ReadinessCheck] { [] }
+    public func start() throws {}
+    public func stop() {}
 }
 
 /// What every feature and every subcommand shares, built once from configuration.

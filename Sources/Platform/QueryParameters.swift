@@ -130,6 +130,9 @@ public struct QueryParameters {
         }
     }
 
+    /// Records an issue found by the caller's own check (a pattern, a cross-field rule).
+    public mutating func record(_ issue: FieldIssue) { issues.append(issue) }
+
     /// Throws VALIDATION_ERROR naming every bad parameter.
     public func validate() throws {
         if !issues.isEmpty { throw AppError.validation(issues, message: "Invalid query parameters") }

@@ -6,6 +6,13 @@ import CLibPQ
 /// test instead of a request. Every repository conforms and is listed in the drift test.
 public protocol StatementCatalog {
     static var statements: [PostgresQuery] { get }
+    /// Statements a session runs before the catalog's statements can be prepared (temporary
+    /// staging tables); the drift test runs them first.
+    static var sessionSetup: [String] { get }
+}
+
+extension StatementCatalog {
+    public static var sessionSetup: [String] { [] }
 }
 
 extension PostgresConnection {

@@ -64,7 +64,7 @@ struct Serve: ParsableCommand {
             }
         }
 
-        let app = try Bootstrap.exitingOnConfigError { try AppAssembly.build(services).application }
+        let (app, features) = try Bootstrap.exitingOnConfigError { try AppAssembly.build(services) }
         let lifecycle = services.lifecycle
         let metrics = services.metrics
         let server = HTTPServer(configuration: config.server, application: app, logger: logger)
@@ -90,6 +90,14 @@ struct Serve: ParsableCommand {
             server.stop(timeoutMs: 0)
             throw ExitCode(1)
         }
+        for feature in features {
+            do {
+                try feature.start()
+            } catch {
+                logger.error("a feature could not finish starting", metadata: ["feature": .string("\(type(of: feature))"), "error": .string("\(error)")])
+            }
+        }
+        defer { for feature in features { feature.stop() } }
         LogSink.standardOutput.flush()
 
         let signal = csystem_read_signal(signalFD)

@@ -51,6 +51,7 @@ import Postgres
         try Migrator(pool: pool, migrations: try Migration.load(directory: Self.root + "/migrations")).migrate()
         try pool.withConnection { c in
             for catalog in AppAssembly.statementCatalogs {
+                for setup in catalog.sessionSetup { try c.execute(unsafeSQL: setup) }
                 for statement in catalog.statements {
                     #expect(throws: Never.self, "\(catalog): \(statement.sql)") { try c.checkPreparable(statement) }
                 }

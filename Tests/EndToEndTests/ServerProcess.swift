@@ -23,7 +23,9 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve"]
         let inherited = ProcessInfo.processInfo.environment
         var environment = ["PATH": "/usr/bin:/bin", "PORT": "0", "APP_ENV": "test", "ENABLE_TEST_ROUTES": "true",
-                           "HTTP_THREADS": "2", "LOG_LEVEL": "info", "MIGRATIONS_DIR": Self.repositoryRoot + "/migrations"]
+                           "HTTP_THREADS": "2", "LOG_LEVEL": "info", "MIGRATIONS_DIR": Self.repositoryRoot + "/migrations",
+                           // Market data only where a test asks for it; exports out of the checkout.
+                           "REFRESH_ON_START": "false", "BACKUP_DIR": NSTemporaryDirectory() + "apiserver-test-backups"]
         if let url = inherited["DATABASE_URL"] { environment["DATABASE_URL"] = url }
         environment.merge(env) { _, new in new }
         process.environment = environment

@@ -32,8 +32,7 @@ import Foundation
         INSERT INTO reconciliation_records (project_id, data_source_id, external_id, transaction_date, amount, currency)
             VALUES ('\(project)', '\(bank)', 'E1', '2026-01-02', 10.50, 'USD');
         INSERT INTO matches (id, job_id, project_id, confidence, match_type) VALUES ('\(match)', '\(job)', '\(project)', 0.9, 'exact');
-        INSERT INTO strategy_configs (version, name, weights, rebalance_frequency, is_active)
-            VALUES (1, 'base', '{"AAA": 0.6, "BBB": 0.4}', 'monthly', true);
+        -- strategy_configs version 1 (active) is seeded by migration 0003.
         INSERT INTO audit_logs (user_id, action, resource_type, resource_id) VALUES ('\(owner)', 'create', 'project', '\(project)');
         """
 

@@ -11,7 +11,9 @@ public struct DemoProvider: MarketDataProvider {
     public let seed: UInt64
     public let symbols: [String]
     public let benchmark: String
-    let today: Day
+    /// The last day of data: fixed (DEMO_END_DATE, tests), or today at each call.
+    let fixedEnd: Day?
+    var today: Day { fixedEnd ?? Day.today() }
     public static let firstDay = Day(year: 2018, month: 1, day: 2)
 
     struct Profile {
@@ -51,11 +53,11 @@ public struct DemoProvider: MarketDataProvider {
     static let dip = ("USO", Day(year: 2020, month: 4, day: 1), Day(year: 2020, month: 4, day: 24))
 
     public init(seed: UInt64 = 20_180_102, symbols: [String] = DefaultUniverse.symbols, benchmark: String = DefaultUniverse.benchmark,
-                today: Day) {
+                today: Day?) {
         self.seed = seed
         self.symbols = symbols
         self.benchmark = benchmark
-        self.today = today
+        self.fixedEnd = today
     }
 
     public var calls: Int { 0 }

@@ -66,8 +66,11 @@ public protocol MarketDataProvider: Sendable {
 
 /// A provider's failure: the refresh fails and changes nothing; the API answers 502.
 public struct ProviderError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    /// Job records keep this text; the refresh route tells an upstream failure (502) by its prefix.
+    public var description: String { "\(Self.prefix)\(message)" }
+    public static let prefix = "market data provider: "
 }
 
 /// The default universe (ASSETS overrides it for demo and twelvedata).

@@ -9,6 +9,7 @@ public struct ScheduledJob: Sendable {
     public let name: String
     /// The broad category stored in job_runs.kind.
     public let kind: String
+    /// 0: never on a timer, only when started (admin route, CLI).
     public let intervalMs: Int
     /// A random delay up to this much is added to each tick, so instances do not all wake at once.
     public let jitterMs: Int

@@ -1,4 +1,7 @@
+import Glibc
 import Postgres
+import Synchronization
+import SystemSupport
 
 /// What features, routes and commands ask of the job runner.
 extension JobRunner {
@@ -37,5 +40,75 @@ extension JobRunner {
     /// Newest first; `beforeID` is the keyset cursor.
     public func list(job: String? = nil, status: String? = nil, beforeID: Int64? = nil, limit: Int = 50) throws -> [JobRunRecord] {
         try pool.transaction { tx in try JobRepository.list(tx, job: job, status: status, beforeID: beforeID, limit: limit) }
+    }
+}
+
+/// How a request to start a scheduled job now ended.
+public enum ScheduledStart: Sendable, Equatable {
+    case started(Int64)
+    /// Another run holds the job's lock (on any instance); its id when known.
+    case busy(runningID: Int64?)
+}
+
+extension JobRunner {
+    /// Starts a run of a scheduled job now, on its own thread and under the same advisory lock
+    /// as its ticks, and returns as soon as the run has its id (admin trigger answering 202).
+    /// `payload` reaches the job as `context.payload`.
+    public func startRun(_ name: String, payload: String = "{}", trigger: String = "api") throws -> ScheduledStart {
+        guard let job = scheduledJobs.first(where: { $0.name == name }) else { throw AppError(.notFound, "No scheduled job \(name)") }
+        let handoff = Handoff<ScheduledStart>()
+        let hand = handoff.put
+        let pool = self.pool
+        try OSThread.spawn(name: "job-\(name)") { [self] in
+            do {
+                try pool.withConnection { c in
+                    let key = Self.lockKey(job.name)
+                    guard try c.query("SELECT pg_try_advisory_lock(\(key)) AS locked").first!.decode("locked", as: Bool.self) else {
+                        let running = try pool.transaction { tx in try JobRepository.list(tx, job: name, status: "running", beforeID: nil, limit: 1).first?.id }
+                        hand(.success(.busy(runningID: running)))
+                        return
+                    }
+                    defer { _ = try? c.query("SELECT pg_advisory_unlock(\(key))") }
+                    let id = try pool.transaction { tx in try JobRepository.startRun(tx, job: job.name, kind: job.kind, trigger: trigger, worker: instance) }
+                    hand(.success(.started(id)))
+                    execute(id: id, job: job.name, payload: payload, timeoutMs: nil, trace: nil, body: job.body)
+                }
+            } catch {
+                hand(.failure(error))
+            }
+        }.detach()
+        return try handoff.take().get()
+    }
+
+    /// Waits until run `id` has finished (or `timeoutMs` passed); returns its record.
+    public func waitForFinish(_ id: Int64, timeoutMs: Int) throws -> JobRunRecord? {
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMs)
+        while true {
+            let record = try find(id)
+            if let r = record, r.status != "running" && r.status != "queued" { return r }
+            if MonotonicClock.milliseconds() >= deadline { return record }
+            usleep(50_000)
+        }
+    }
+}
+
+/// One result handed from a thread to the thread waiting for it.
+final class Handoff<T: Sendable>: @unchecked Sendable {
+    private let condition = ConditionLock()
+    private var result: Result<T, any Error>?
+
+    /// The first result wins.
+    @Sendable func put(_ r: Result<T, any Error>) {
+        condition.lock()
+        if result == nil { result = r }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take() -> Result<T, any Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return result!
     }
 }

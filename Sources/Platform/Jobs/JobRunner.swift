@@ -132,13 +132,15 @@ public final class JobRunner: Sendable {
         log[metadataKey: "run_id"] = .stringConvertible(id)
         if let trace { log[metadataKey: "traceparent"] = .string(trace) }
         let token = CancellationToken()
-        let throttle = Mutex<Int64>(0)
+        // (time, message) of the last write: frequent updates are thinned to one per 250 ms, but
+        // a new stage (message) or completion is always recorded.
+        let throttle = Mutex<(Int64, String?)>((0, nil))
         let pool = self.pool
         let context = JobContext(runID: id, job: job, payload: payload, pool: pool, logger: log, token: token) { percent, message in
             let now = MonotonicClock.milliseconds()
             let due = throttle.withLock { last -> Bool in
-                guard now - last >= 250 || percent == 100 else { return false }
-                last = now
+                guard now - last.0 >= 250 || percent == 100 || message != last.1 else { return false }
+                last = (now, message)
                 return true
             }
             if due { try? pool.withConnection { try JobRepository.progress($0, id: id, percent: percent, message: message) } }

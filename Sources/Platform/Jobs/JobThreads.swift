@@ -12,7 +12,8 @@ extension JobRunner {
             let jobs = scheduledJobs
             let now = Self.wallClockMs()
             var sleepMs = 1_000
-            for job in jobs {
+            // An interval of 0: the job runs only when asked (admin route, CLI).
+            for job in jobs where job.intervalMs > 0 {
                 let due = next[job.name] ?? Self.nextTick(after: now, intervalMs: job.intervalMs, jitterMs: job.jitterMs)
                 if next[job.name] == nil { next[job.name] = due }
                 if now >= due {
@@ -76,8 +77,9 @@ extension JobRunner {
         }
     }
 
-    /// A stable 63-bit advisory lock key per job name (FNV-1a).
-    static func lockKey(_ name: String) -> Int {
+    /// A stable 63-bit advisory lock key per job name (FNV-1a). Public so a feature can take
+    /// the same lock in a transaction (`pg_try_advisory_xact_lock`) to keep out of a run's way.
+    public static func lockKey(_ name: String) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in "job:\(name)".utf8 {
             h ^= UInt64(b)

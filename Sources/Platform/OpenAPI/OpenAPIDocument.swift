@@ -74,7 +74,8 @@ public enum OpenAPIDocument {
             success = "{\"description\":\(quote(doc.summary)),\"content\":{\(quote(type)):{\"schema\":\(schema)}}}"
         }
         let failure = "{\"description\":\"An error in the envelope\",\"content\":{\"application/json\":{\"schema\":\(errorEnvelope.json())}}}"
-        parts.append("\"responses\":{\"\(doc.status)\":\(success),\"default\":\(failure)}")
+        let successes = ([doc.status] + doc.otherStatuses).map { "\"\($0)\":\(success)" }.joined(separator: ",")
+        parts.append("\"responses\":{\(successes),\"default\":\(failure)}")
         return "{" + parts.joined(separator: ",") + "}"
     }
 

@@ -12,6 +12,10 @@ public indirect enum Schema: Sendable {
     case nullable(Schema)
     /// Any JSON object (free-form).
     case anyObject
+    /// A number within bounds.
+    case boundedNumber(exclusiveMinimum: Double?, maximum: Double?)
+    /// Any of these schemas (a value given as a string or a number).
+    case anyOf([Schema])
 
     public static let text = Schema.string()
     public static let dateTime = Schema.string(format: "date-time")
@@ -44,6 +48,10 @@ public indirect enum Schema: Sendable {
             return "{\"anyOf\":[\(inner.json()),{\"type\":\"null\"}]}"
         case .anyObject:
             return "{\"type\":\"object\"}"
+        case .boundedNumber(let low, let high):
+            return "{\"type\":\"number\"" + (low.map { ",\"exclusiveMinimum\":\($0)" } ?? "") + (high.map { ",\"maximum\":\($0)" } ?? "") + "}"
+        case .anyOf(let options):
+            return "{\"anyOf\":[\(options.map { $0.json() }.joined(separator: ","))]}"
         }
     }
 }
@@ -86,8 +94,12 @@ public struct RouteDoc: Sendable {
     public let data: Schema?
     public let rawContentType: String?
 
+    /// Other success statuses with the same body (e.g. 200 when asked to wait, 202 otherwise).
+    public let otherStatuses: [Int]
+
     public init(_ summary: String, tag: String, parameters: [ParameterDoc] = [], requestBody: Schema? = nil, status: Int = 200,
-                data: Schema?, rawContentType: String? = nil) {
+                otherStatuses: [Int] = [], data: Schema?, rawContentType: String? = nil) {
+        self.otherStatuses = otherStatuses
         self.summary = summary
         self.tag = tag
         self.parameters = parameters

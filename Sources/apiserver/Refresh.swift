@@ -1,0 +1,56 @@
+import AppAssembly
+import ArgumentParser
+import Foundation
+import Markets
+import Platform
+
+struct Refresh: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Refresh market data and recompute the index now (the same run as POST /admin/refresh), then print its stats.",
+        discussion: "Waits for a refresh another instance is running to be reported as busy (exit 75). Exit 1 when the run failed; nothing is changed then.")
+
+    @Option(help: "incremental (default) or full.")
+    var mode: String = "incremental"
+
+    func run() throws {
+        guard let mode = RefreshMode(rawValue: mode) else { throw ValidationError("--mode must be incremental or full") }
+        let environment = Environment.process()
+        let config = try Bootstrap.configuration(environment)
+        let logger = Bootstrap.logging(config)
+        defer { LogSink.standardOutput.flush() }
+        let services = try Bootstrap.services(config, environment, logger)
+        defer { services.database.shutdown() }
+        if config.migrateOnStart { try services.database.migrate(logger: logger) }
+        _ = try Bootstrap.exitingOnConfigError { try AppAssembly.build(services) }
+        switch try services.jobs.startRun(MarketsFeature.refreshJob, payload: #"{"mode":"\#(mode.rawValue)"}"#, trigger: "manual") {
+        case .busy(let id):
+            Bootstrap.writeStderr("a refresh is already running\(id.map { " (run \($0))" } ?? "")\n")
+            throw ExitCode(75)
+        case .started(let id):
+            guard let record = try services.jobs.waitForFinish(id, timeoutMs: 3_600_000) else { throw ExitCode(1) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            LogSink.standardOutput.flush()
+            print(String(decoding: try encoder.encode(record), as: UTF8.self))
+            if record.status != "succeeded" { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a refresh export (BACKUP_DIR/refresh-*.tsv.gz, with its manifest beside it) back in one transaction, after verifying it.")
+
+    @Argument(help: "The export file.")
+    var file: String
+
+    func run() throws {
+        let environment = Environment.process()
+        let config = try Bootstrap.configuration(environment)
+        let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
+        defer { services.database.shutdown() }
+        let manifest = try RefreshExport.restore(path: file, pool: services.database.pool)
+        print("restored \(file): " + manifest.tables.map { "\($0.name) \($0.rows) rows" }.joined(separator: ", ")
+              + (manifest.pricesFrom.map { " (prices from \($0))" } ?? " (all prices)"))
+    }
+}
