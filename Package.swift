@@ -59,6 +59,9 @@ let package = Package(
         // Database benchmarks for scripts/bench-db; not shipped.
         .executableTarget(name: "dbbench", dependencies: ["Postgres", "Platform", .product(name: "Logging", package: "swift-log")]),
 
+        // The strategy benchmark for scripts/bench-markets; not shipped.
+        .executableTarget(name: "marketsbench", dependencies: ["Markets", "SystemSupport"]),
+
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),

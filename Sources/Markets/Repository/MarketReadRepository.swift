@@ -20,18 +20,27 @@ enum MarketReadRepository: StatementCatalog {
         """
     }
 
-    /// A keyset page of prices ordered by (date, symbol id); `after` is the last row of the previous page.
-    static func prices(symbol: String?, from: Day?, to: Day?, after: (day: Day, assetID: Int)?, limit: Int) -> PostgresQuery {
+    /// A keyset page of one asset's prices after `afterDate`, within [from, to]. Plain bounds
+    /// only, so one generic plan serves every page (planning the 47 partitions again per
+    /// request cost more than running the query).
+    static func prices(assetID: Int, from: Day, to: Day, afterDate: Day, limit: Int) -> PostgresQuery {
         """
-        SELECT p.asset_id, a.symbol, p.date, p.open, p.high, p.low, p.close, p.volume
-        FROM prices p JOIN assets a ON a.id = p.asset_id
-        WHERE a.deleted_at IS NULL AND (\(symbol)::text IS NULL OR a.symbol = \(symbol)::text)
-          AND (\(from)::date IS NULL OR p.date >= \(from)::date) AND (\(to)::date IS NULL OR p.date <= \(to)::date)
-          AND (\(after?.day)::date IS NULL OR (p.date, p.asset_id) > (\(after?.day)::date, \(after?.assetID)::bigint))
-        ORDER BY p.date, p.asset_id
-        LIMIT \(limit)
+        SELECT asset_id, date, open, high, low, close, volume FROM prices
+        WHERE asset_id = \(assetID) AND date >= \(from) AND date <= \(to) AND date > \(afterDate)
+        ORDER BY date LIMIT \(limit)
         """
     }
+
+    /// A keyset page of every asset's prices ordered by (date, asset id) after the cursor.
+    static func prices(from: Day, to: Day, after: (day: Day, assetID: Int), limit: Int) -> PostgresQuery {
+        """
+        SELECT asset_id, date, open, high, low, close, volume FROM prices
+        WHERE date >= \(from) AND date <= \(to) AND (date, asset_id) > (\(after.day), \(after.assetID))
+        ORDER BY date, asset_id LIMIT \(limit)
+        """
+    }
+
+    static let genericPlans: PostgresQuery = "SET LOCAL plan_cache_mode = force_generic_plan"
 
     static let indexValues: PostgresQuery = "SELECT date, value FROM index_values ORDER BY date"
 
@@ -64,7 +73,7 @@ enum MarketReadRepository: StatementCatalog {
     }
 
     static var statements: [PostgresQuery] {
-        [assets, closes(symbol: "X", from: nil, to: nil), prices(symbol: nil, from: nil, to: nil, after: (Day(0), 1), limit: 1),
+        [assets, closes(symbol: "X", from: nil, to: nil), prices(assetID: 1, from: Day(0), to: Day(1), afterDate: Day(0), limit: 1), prices(from: Day(0), to: Day(1), after: (Day(0), 1), limit: 1),
          indexValues, allocations, latestRiskMetrics, fxRates(currency: "EUR", from: nil, to: nil), benchmarkCloses(from: Day(0), to: Day(1))]
     }
 }

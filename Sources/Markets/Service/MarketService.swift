@@ -55,47 +55,55 @@ final class MarketService: Sendable {
 
     // MARK: Prices (keyset pagination straight from the database)
 
-    struct PriceRow: Encodable {
-        var symbol: String
-        var date: String
-        var open: Double?
-        var high: Double?
-        var low: Double?
-        var close: Double
-        var volume: Int
-
-        enum CodingKeys: String, CodingKey { case symbol, date, open, high, low, close, volume }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(symbol, forKey: .symbol)
-            try c.encode(date, forKey: .date)
-            try c.encode(open, forKey: .open)
-            try c.encode(high, forKey: .high)
-            try c.encode(low, forKey: .low)
-            try c.encode(close, forKey: .close)
-            try c.encode(volume, forKey: .volume)
+    func prices(symbol: String?, from: Day?, to: Day?, after: (Day, Int)?, limit: Int) throws -> CachedBody {
+        let key = "prices:\(symbol ?? ""):\(from?.description ?? ""):\(to?.description ?? ""):\(after.map { "\($0.0.number),\($0.1)" } ?? ""):\(limit)"
+        return try cache.response(key) { s in
+            let names = Dictionary(s.assets.map { ($0.id, $0.symbol) }, uniquingKeysWith: { a, _ in a })
+            let lo = from ?? Day(year: 1900, month: 1, day: 1), hi = to ?? Day(year: 9999, month: 12, day: 31)
+            let query: PostgresQuery
+            if let symbol {
+                guard let asset = s.assets.first(where: { $0.symbol == symbol }) else { throw AppError.notFound("No asset \(symbol)") }
+                // (date, id) > (d, c) for one asset id: after d, or on d itself when id > c.
+                let afterDate = after.map { asset.id > $0.1 ? $0.0 - 1 : $0.0 } ?? lo - 1
+                query = MarketReadRepository.prices(assetID: asset.id, from: lo, to: hi, afterDate: afterDate, limit: limit)
+            } else {
+                query = MarketReadRepository.prices(from: lo, to: hi, after: after ?? (lo - 1, 0), limit: limit)
+            }
+            let rows = try pool.transaction { tx in
+                try tx.query(MarketReadRepository.genericPlans)
+                return try tx.query(query)
+            }
+            var out: [UInt8] = [UInt8(ascii: "[")]
+            out.reserveCapacity(rows.count * 130)
+            var last: (Day, Int)?
+            var count = 0
+            for row in rows {
+                let day: Day = try row.decode("date")
+                let id: Int = try row.decode("asset_id")
+                last = (day, id)
+                count += 1
+                // Rows of an asset deleted meanwhile are skipped; the cursor still moves past them.
+                guard let name = names[id] else { continue }
+                if out.count > 1 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.appendRaw("{\"symbol\":", to: &out)
+                JSONWriter.appendString(name, to: &out)
+                JSONWriter.appendRaw(",\"date\":\"\(day)\",\"open\":\(Self.number(try row.decode("open", as: Double?.self))),\"high\":\(Self.number(try row.decode("high", as: Double?.self))),\"low\":\(Self.number(try row.decode("low", as: Double?.self))),\"close\":\(Self.number(try row.decode("close", as: Double.self))),\"volume\":\(try row.decode("volume", as: Int.self))}", to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+            var meta: [(String, String)] = [("limit", String(limit))]
+            if count == limit, let last {
+                meta.append(("next_cursor", "\"" + PageCursor([last.0.description, String(last.1)]).encoded + "\""))
+            } else {
+                meta.append(("next_cursor", "null"))
+            }
+            return CachedBody(dataJSON: out, meta: meta)
         }
     }
 
-    func prices(symbol: String?, from: Day?, to: Day?, after: (Day, Int)?, limit: Int) throws -> CachedBody {
-        let rows = try pool.transaction { tx in
-            try tx.query(MarketReadRepository.prices(symbol: symbol, from: from, to: to, after: after, limit: limit))
-        }
-        var out: [PriceRow] = []
-        var last: (Day, Int)?
-        for row in rows {
-            let day: Day = try row.decode("date")
-            out.append(PriceRow(symbol: try row.decode("symbol"), date: day.description, open: try row.decode("open"), high: try row.decode("high"),
-                                low: try row.decode("low"), close: try row.decode("close"), volume: try row.decode("volume")))
-            last = (day, try row.decode("asset_id"))
-        }
-        var meta: [(String, String)] = [("limit", String(limit))]
-        if out.count == limit, let last {
-            meta.append(("next_cursor", "\"" + PageCursor([last.0.description, String(last.1)]).encoded + "\""))
-        } else {
-            meta.append(("next_cursor", "null"))
-        }
-        return CachedBody(dataJSON: try Self.encode(out), meta: meta)
+    /// A JSON number, or null for nil and non-finite values.
+    static func number(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "null" }
+        return "\(v)"
     }
 
     // MARK: Index
