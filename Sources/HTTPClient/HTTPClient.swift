@@ -110,7 +110,8 @@ final class Connection {
         }
         guard SSL_connect(s) == 1 else {
             let verify = SSL_get_verify_result(s)
-            let reason = verify != X509_V_OK ? String(cString: X509_verify_cert_error_string(verify)) : Self.lastError()
+            let reason = verify != X509_V_OK ? "certificate verification failed: " + String(cString: X509_verify_cert_error_string(verify))
+                : Self.lastError()
             throw HTTPClient.Failure(kind: .tls, message: "TLS handshake with \(url.hostHeader) failed: \(reason)")
         }
     }

@@ -313,4 +313,32 @@ import Testing
         #expect(perTick.count >= 2, "\(ticks)")
         #expect(perTick.allSatisfy { $0 == 1 }, "\(ticks)")
     }
+
+    @Test func theCSVProviderLoadsFilesAndABadFileChangesNothing() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let dir = NSTemporaryDirectory() + "markets-csv-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "symbol,name,sector,currency,market_cap\nAAA,Alpha,Tech,USD,100\nBBB,Beta,Tech,USD,300\n^IDX,Index,,USD,\n"
+            .write(toFile: dir + "/assets.csv", atomically: true, encoding: .utf8)
+        var prices = "symbol,date,close\n"
+        for (i, day) in ["2024-06-24", "2024-06-25", "2024-06-26", "2024-06-27", "2024-06-28"].enumerated() {
+            prices += "AAA,\(day),\(10 + i)\nBBB,\(day),\(20 - i)\n^IDX,\(day),\(100 + i)\n"
+        }
+        try prices.write(toFile: dir + "/prices.csv", atomically: true, encoding: .utf8)
+        try "date,currency,rate\n2024-06-24,EUR,0.9\n2024-06-28,EUR,0.95\n".write(toFile: dir + "/fx.csv", atomically: true, encoding: .utf8)
+        let s = try Self.server(url, ["PRICE_PROVIDER": "csv", "PRICE_CSV_DIR": dir, "BENCHMARK_SYMBOL": "^IDX", "ASSETS": ""])
+        defer { s.stop() }
+        let r = try Self.refresh(s, mode: "full")
+        #expect(r.status == 200, "\(r.text)")
+        #expect(Self.counts(Self.stats(r), "prices").0 == 15 && Self.counts(Self.stats(r), "fx").0 == 2)
+        let current = try #require(Self.data(try s.request("GET", "/api/v1/index/current")) as? [String: Any])
+        #expect((current["weights"] as? [[String: Any]])?.compactMap { $0["symbol"] as? String }.sorted() == ["AAA", "BBB"])
+        // One bad row: 502, nothing written, the error names the file, line and reason.
+        let before = try Self.checksum(url)
+        try (prices + "AAA,2024-07-01,-4\n").write(toFile: dir + "/prices.csv", atomically: true, encoding: .utf8)
+        let bad = try Self.refresh(s)
+        #expect(bad.status == 502, "\(bad.text)")
+        #expect(try DatabaseTests.psql(url, "SELECT error FROM job_runs ORDER BY id DESC LIMIT 1").contains("prices.csv line 17: close must be a positive finite number"))
+        #expect(try Self.checksum(url) == before)
+    }
 }

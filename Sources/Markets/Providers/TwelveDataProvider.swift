@@ -146,7 +146,7 @@ public final class TwelveDataProvider: MarketDataProvider, @unchecked Sendable {
             response = try client.send(method: "GET", url: url, headers: [("Accept", "application/json")])
         } catch let e as HTTPClient.Failure {
             // A certificate that does not verify is not retried: it will not get better.
-            if e.kind == .tls && e.message.contains("certificate") { throw ProviderError("TwelveData TLS: \(e.message)") }
+            if e.kind == .tls && e.message.contains("certificate verification failed") { throw ProviderError("TwelveData TLS: \(e.message)") }
             return .retry("network: \(e)", afterMs: nil)
         }
         let retryAfter = response.header("Retry-After").flatMap { Int64($0) }.map { min($0, 60) * 1000 }
