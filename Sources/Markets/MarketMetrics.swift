@@ -15,7 +15,7 @@ final class MarketMetrics: Sendable {
 
     init(registry: MetricsRegistry) {
         refreshRuns = registry.counter("markets_refresh_runs_total", help: "Market-data refreshes by outcome.", labels: ["outcome"])
-        lastSuccess = registry.gauge("markets_refresh_last_success_timestamp_seconds", help: "Unix time of the last successful refresh here.")
+        lastSuccess = registry.gauge("markets_refresh_last_success_timestamp_seconds", help: "Unix time of the last successful refresh (of any instance, as last read from the database).")
         rowsWritten = registry.counter("markets_refresh_rows_written_total", help: "Rows inserted or updated by refreshes.", labels: ["table"])
         providerCalls = registry.counter("markets_provider_calls_total", help: "Calls to the market-data provider.")
         providerErrors = registry.counter("markets_provider_errors_total", help: "Refreshes failed by the market-data provider.")

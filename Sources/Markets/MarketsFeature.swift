@@ -28,13 +28,14 @@ public struct MarketsFeature: Feature {
         self.services = services
         config = try MarketsConfig.read(services)
         metrics = MarketMetrics(registry: services.metrics)
-        cache = MarketCache(pool: services.database.pool, metrics: metrics)
+        cache = MarketCache(pool: services.database.pool, backgroundPool: services.jobs.pool, metrics: metrics)
         market = MarketService(cache: cache, pool: services.database.pool)
         strategy = StrategyService(pool: services.database.pool, cache: cache)
         refresh = RefreshService(provider: try Self.provider(config, metrics: metrics), settings: config.refresh, metrics: metrics)
         let cache = self.cache, events = self.events, logger = services.logger
         listener = try PostgresListener(configuration: services.config.database, channels: [RefreshService.channel]) { _, payload in
             cache.invalidate()
+            cache.warm(logger: logger)
             events.publish(event: "refresh", data: payload)
             logger.info("market data changed; cache dropped", metadata: ["notification": .string(payload)])
         }
@@ -76,6 +77,7 @@ public struct MarketsFeature: Feature {
 
     public func start() throws {
         listener.start()
+        cache.warm(logger: services.logger)
         guard config.refreshOnStart, services.config.jobs.enabled else { return }
         let empty = try services.database.pool.transaction { tx in try tx.query("SELECT NOT EXISTS (SELECT 1 FROM index_values) AS empty").first!.decode("empty", as: Bool.self) }
         guard empty else { return }

@@ -14,4 +14,11 @@ public enum Background {
             return result.withLock { $0! }
         }
     }
+
+    /// Runs a closure on a detached thread of its own (fire and forget); on the calling thread
+    /// when no thread can be started.
+    public static func detached(name: String = "background", _ body: @escaping @Sendable () -> Void) {
+        guard let thread = try? OSThread.spawn(name: name, body) else { return body() }
+        thread.detach()
+    }
 }

@@ -72,8 +72,13 @@ enum MarketReadRepository: StatementCatalog {
         """
     }
 
+    /// The last successful refresh of any instance (for the staleness gauge and alert).
+    static let lastRefresh: PostgresQuery = """
+        SELECT extract(epoch FROM max(finished_at))::float8 AS t FROM job_runs WHERE job = 'price_refresh' AND status = 'succeeded'
+        """
+
     static var statements: [PostgresQuery] {
-        [assets, closes(symbol: "X", from: nil, to: nil), prices(assetID: 1, from: Day(0), to: Day(1), afterDate: Day(0), limit: 1), prices(from: Day(0), to: Day(1), after: (Day(0), 1), limit: 1),
+        [lastRefresh, assets, closes(symbol: "X", from: nil, to: nil), prices(assetID: 1, from: Day(0), to: Day(1), afterDate: Day(0), limit: 1), prices(from: Day(0), to: Day(1), after: (Day(0), 1), limit: 1),
          indexValues, allocations, latestRiskMetrics, fxRates(currency: "EUR", from: nil, to: nil), benchmarkCloses(from: Day(0), to: Day(1))]
     }
 }

@@ -1,4 +1,6 @@
+import Logging
 import Platform
+import SystemSupport
 import Postgres
 import Synchronization
 
@@ -14,11 +16,14 @@ final class MarketCache: Sendable {
 
     private let state = Mutex(State())
     private let pool: ConnectionPool
+    /// For background reloads: never a request handler's connection.
+    private let backgroundPool: ConnectionPool
     private let metrics: MarketMetrics
     static let maxResponses = 2_048
 
-    init(pool: ConnectionPool, metrics: MarketMetrics) {
+    init(pool: ConnectionPool, backgroundPool: ConnectionPool, metrics: MarketMetrics) {
         self.pool = pool
+        self.backgroundPool = backgroundPool
         self.metrics = metrics
     }
 
@@ -30,12 +35,22 @@ final class MarketCache: Sendable {
         }
     }
 
-    func snapshot() throws -> MarketSnapshot {
+    func snapshot(on loadPool: ConnectionPool? = nil) throws -> MarketSnapshot {
         let (cached, generation) = state.withLock { ($0.snapshot, $0.generation) }
         if let cached { return cached }
-        let loaded = try MarketSnapshot.load(pool)
+        let loaded = try MarketSnapshot.load(loadPool ?? pool)
         state.withLock { if $0.generation == generation { $0.snapshot = loaded } }
+        if let v = loaded.index.last?.value { metrics.indexValue.set(v) }
+        if let t = loaded.lastRefresh { metrics.lastSuccess.set(t) }
         return loaded
+    }
+
+    /// Loads the snapshot again in the background (after a refresh elsewhere), so the next
+    /// request and the gauges find it ready.
+    func warm(logger: Logger) {
+        Background.detached {
+            do { _ = try self.snapshot(on: self.backgroundPool) } catch { logger.warning("market snapshot not loaded", metadata: ["error": .string("\(error)")]) }
+        }
     }
 
     /// The response cached under `key`, built from the snapshot on a miss.

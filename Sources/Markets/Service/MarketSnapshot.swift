@@ -61,6 +61,8 @@ struct MarketSnapshot: Sendable {
     var rates: [String: [Rate]] = [:]
     var strategy: StrategyRepository.Stored?
     var benchmark: [(day: Day, close: Double)] = []
+    /// Unix time of the last successful refresh of any instance.
+    var lastRefresh: Double?
 
     static func load(_ pool: ConnectionPool) throws -> MarketSnapshot {
         try pool.transaction(isolation: .repeatableRead) { tx in
@@ -106,6 +108,7 @@ struct MarketSnapshot: Sendable {
                 s.rates[code] = list
             }
             s.strategy = try StrategyRepository.load(tx)
+            s.lastRefresh = try tx.query(MarketReadRepository.lastRefresh).first?.decode("t", as: Double?.self)
             for row in try tx.query(MarketReadRepository.benchmarkCloses(from: Day(year: 1900, month: 1, day: 1), to: Day(year: 9999, month: 12, day: 31))) {
                 s.benchmark.append((try row.decode("date"), try row.decode("close")))
             }
