@@ -43,11 +43,15 @@ let package = Package(
             "Platform", "HTTPServer", "HTTPClient", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "Accounts", dependencies: [
+            "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The composition root: the features and how the application is assembled.
-        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
-            "AppAssembly", "Markets", "Platform", "HTTPServer", "SystemSupport",
+            "AppAssembly", "Accounts", "Markets", "Platform", "HTTPServer", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -67,6 +71,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto"]),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Platform", "Crypto"]),
         .testTarget(name: "MarketsTests", dependencies: ["Markets", "Platform", "Postgres", "SystemSupport"]),
         .testTarget(name: "AssemblyTests", dependencies: ["AppAssembly", "Platform", "Postgres"]),
     ],

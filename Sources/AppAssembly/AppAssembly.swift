@@ -1,4 +1,5 @@
 import HTTPServer
+import Accounts
 import Logging
 import Markets
 import Platform
@@ -9,11 +10,11 @@ import Postgres
 /// assembly tests check what spans all features (.env.example, statements, routes).
 public enum AppAssembly {
     /// Every feature, in registration order.
-    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, MarketsFeature.self]
+    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, AccountsFeature.self, MarketsFeature.self]
 
     /// Every repository of the platform and the features (for the drift test).
     public static var statementCatalogs: [any StatementCatalog.Type] {
-        [Migrator.self, JobRepository.self] + features.flatMap { $0.statementCatalogs }
+        [Migrator.self, JobRepository.self, AuditTrail.self] + features.flatMap { $0.statementCatalogs }
     }
 
     /// The core's variables and every feature's.

@@ -15,8 +15,10 @@ struct MarketsConfig: Sendable {
     var refreshIntervalMs = 86_400_000
     var refreshOnStart = true
     var refresh = RefreshService.Settings()
+    var publicMarketData = false
 
     static let variables: [ConfigVariable] = [
+        ConfigVariable("PUBLIC_MARKET_DATA", "false", "market-data reads (assets, prices, index, simulation, events) without an access token; strategy changes always need an admin"),
         ConfigVariable("PRICE_PROVIDER", "demo", "demo (seeded offline data) | csv (PRICE_CSV_DIR) | twelvedata (the TwelveData API)"),
         ConfigVariable("PRICE_CSV_DIR", "", "for PRICE_PROVIDER=csv: directory with assets.csv, prices.csv and optionally fx.csv"),
         ConfigVariable("TWELVEDATA_BASE_URL", "https://api.twelvedata.com", "TwelveData API base URL (https only)"),
@@ -40,6 +42,7 @@ struct MarketsConfig: Sendable {
     static func read(_ services: AppServices) throws -> MarketsConfig {
         let r = ConfigReader(services.environment)
         var c = MarketsConfig()
+        c.publicMarketData = try r.bool("PUBLIC_MARKET_DATA") ?? false
         c.provider = try r.choice("PRICE_PROVIDER", Provider.self) ?? .demo
         c.csvDirectory = try r.string("PRICE_CSV_DIR").flatMap { $0.isEmpty ? nil : $0 }
         if c.provider == .csv && c.csvDirectory == nil { throw ConfigError("PRICE_CSV_DIR", "is required when PRICE_PROVIDER=csv") }

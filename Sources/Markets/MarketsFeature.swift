@@ -55,11 +55,12 @@ public struct MarketsFeature: Feature {
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {
-        try MarketRoutes.register(&routes, market: market)
-        try IndexRoutes.register(&routes, market: market)
-        try SimulationRoutes.register(&routes, market: market)
-        try StrategyRoutes.register(&routes, strategy: strategy)
-        try RefreshRoutes.register(&routes, jobs: services.jobs, events: events)
+        let read: Access = config.publicMarketData ? .public : .authenticated
+        try MarketRoutes.register(&routes, market: market, readAccess: read)
+        try IndexRoutes.register(&routes, market: market, readAccess: read)
+        try SimulationRoutes.register(&routes, market: market, readAccess: read)
+        try StrategyRoutes.register(&routes, strategy: strategy, readAccess: read)
+        try RefreshRoutes.register(&routes, jobs: services.jobs, events: events, readAccess: read)
     }
 
     public func registerJobs(_ jobs: JobRunner) throws {

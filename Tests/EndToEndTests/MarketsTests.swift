@@ -10,7 +10,7 @@ import Testing
 
     static func server(_ url: String, _ env: [String: String] = [:]) throws -> ServerProcess {
         var e = ["DATABASE_URL": url, "ADMIN_API_TOKEN": token, "DEMO_END_DATE": "2024-06-28", "ASSETS": small,
-                 "RATE_LIMIT_ENABLED": "false", "REFRESH_ENABLED": "false"]
+                 "RATE_LIMIT_ENABLED": "false", "REFRESH_ENABLED": "false", "PUBLIC_MARKET_DATA": "true"]
         e.merge(env) { _, new in new }
         return try ServerProcess(e)
     }

@@ -13,8 +13,7 @@ enum IndexRoutes {
                                             ("volatility", .nullable(.number)), ("sharpe", .nullable(.number))],
                                            required: ["total_return", "annualized_return", "volatility", "sharpe"])
 
-    static func register(_ routes: inout Routes, market: MarketService) throws {
-        let access = MarketRoutes.readAccess
+    static func register(_ routes: inout Routes, market: MarketService, readAccess access: Access) throws {
         try routes.get("/api/v1/index/current", RouteOptions(access: access, doc: RouteDoc(
             "The latest rebalance: its date and weights", tag: "index",
             data: .object([("date", .date), ("index_value", .nullable(.number)), ("strategy_version", .nullable(.integer(minimum: 1))),

@@ -15,13 +15,12 @@ enum MarketRoutes {
         ("market_cap", .nullable(.number)), ("is_benchmark", .boolean), ("first_date", .nullable(.date)), ("last_date", .nullable(.date)),
         ("days", .integer(minimum: 0)),
     ], required: ["symbol", "name", "asset_class", "currency", "is_benchmark", "days"])
-    static let readAccess = Access.public
     static let price = Schema.object([
         ("symbol", .text), ("date", .date), ("open", .nullable(.number)), ("high", .nullable(.number)), ("low", .nullable(.number)),
         ("close", .number), ("volume", .integer(minimum: 0)),
     ], required: ["symbol", "date", "close", "volume"])
 
-    static func register(_ routes: inout Routes, market: MarketService) throws {
+    static func register(_ routes: inout Routes, market: MarketService, readAccess: Access) throws {
         try routes.get("/api/v1/assets", RouteOptions(access: readAccess, doc: RouteDoc(
             "The universe and the benchmark, with each one's stored date range", tag: "markets", data: .array(asset)))) { request, context in
             var q = QueryParameters(request)

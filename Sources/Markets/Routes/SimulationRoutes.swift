@@ -33,12 +33,12 @@ enum SimulationRoutes {
     ], required: ["currency", "amount", "start", "end", "days", "rate_start", "rate_end", "index_start", "index_end", "amount_usd",
                   "final_usd", "amount_final", "roi_pct", "usd_roi_pct", "fx_effect_pct", "annualized_return_pct", "max_drawdown_pct"])
 
-    static func register(_ routes: inout Routes, market: MarketService) throws {
+    static func register(_ routes: inout Routes, market: MarketService, readAccess: Access) throws {
         let request = Schema.object([
             ("amount", .anyOf([.string(maxLength: 18, pattern: amountPattern), .boundedNumber(exclusiveMinimum: 0, maximum: 1e12)])), ("currency", .string(enumValues: Currency.codes)),
             ("start_date", .date), ("end_date", .date),
         ], required: ["amount", "currency", "start_date"])
-        try routes.post("/api/v1/simulation", RouteOptions(access: MarketRoutes.readAccess, maxBodyBytes: 4096, doc: RouteDoc(
+        try routes.post("/api/v1/simulation", RouteOptions(access: readAccess, maxBodyBytes: 4096, doc: RouteDoc(
             "What an amount invested in the index would have become, converted through USD at both ends' exchange rates (money as strings)",
             tag: "simulation", requestBody: request, data: output))) { request, context in
             let body = try JSONBody.decode(Body.self, from: request)

@@ -37,8 +37,8 @@ enum StrategyRoutes {
         return .object(fields + [("version", .integer(minimum: 1)), ("created_at", .dateTime)], required: StrategyConfig.keys + ["version"])
     }
 
-    static func register(_ routes: inout Routes, strategy: StrategyService) throws {
-        try routes.get("/api/v1/strategy/config", RouteOptions(access: MarketRoutes.readAccess, doc: RouteDoc(
+    static func register(_ routes: inout Routes, strategy: StrategyService, readAccess: Access) throws {
+        try routes.get("/api/v1/strategy/config", RouteOptions(access: readAccess, doc: RouteDoc(
             "The active strategy configuration and its version", tag: "strategy", data: stored))) { request, context in
             try IndexRoutes.noParameters(request)
             return try context.success(View(try strategy.current()))
@@ -58,11 +58,20 @@ enum StrategyRoutes {
                 throw AppError.validation([FieldIssue(field: "rebalance_frequency", issue: "must be one of: daily, weekly, monthly")])
             }
             let config = try JSONDecoder().decode(StrategyConfig.self, from: JSONSerialization.data(withJSONObject: merged))
-            let (stored, stats) = try strategy.update(config, recompute: recompute)
+            let before = try strategy.current()
+            let audit = context.auditEntry(request, action: "strategy.updated", resourceType: "strategy_config", resourceID: nil,
+                                           old: try Self.json(before.config), new: try Self.json(config))
+            let (stored, stats) = try strategy.update(config, recompute: recompute, audit: audit)
             context.logger.notice("strategy configuration changed", metadata: ["version": .stringConvertible(stored.version),
                                                                                 "recomputed": .stringConvertible(stats != nil)])
             return try context.success(View(stored))
         }
+    }
+
+    static func json(_ c: StrategyConfig) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(c), as: UTF8.self)
     }
 
     struct View: Encodable {

@@ -19,7 +19,7 @@ final class StrategyService: Sendable {
 
     /// Stores `config` as a new active version; with `recompute`, recomputes the index in the
     /// same transaction (409 while a refresh runs: both write the index).
-    func update(_ config: StrategyConfig, recompute: Bool) throws -> (stored: StrategyRepository.Stored, stats: RefreshStats?) {
+    func update(_ config: StrategyConfig, recompute: Bool, audit: AuditEntry) throws -> (stored: StrategyRepository.Stored, stats: RefreshStats?) {
         let problems = config.problems()
         guard problems.isEmpty else {
             throw AppError.validation(problems.map { FieldIssue(field: $0.field, issue: $0.issue) }, message: "Invalid strategy configuration")
@@ -32,6 +32,9 @@ final class StrategyService: Sendable {
             try tx.query(StrategyRepository.deactivate)
             try tx.query(try StrategyRepository.insert(config, name: "api"))
             guard let stored = try StrategyRepository.load(tx) else { throw AppError(.internalError, "the new configuration was not stored") }
+            var entry = audit
+            entry.resourceID = String(stored.version)
+            try AuditTrail.record(tx, entry)
             var stats: RefreshStats?
             if recompute {
                 var s = RefreshStats(mode: "recompute", provider: "none")

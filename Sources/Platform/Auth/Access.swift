@@ -21,11 +21,14 @@ public struct Principal: Sendable, Equatable {
     public var id: String
     public var role: String
     public var scopes: Set<String>
+    /// The login session an access token belongs to (logout ends it); nil for API tokens.
+    public var session: String?
 
-    public init(id: String, role: String, scopes: Set<String> = []) {
+    public init(id: String, role: String, scopes: Set<String> = [], session: String? = nil) {
         self.id = id
         self.role = role
         self.scopes = scopes
+        self.session = session
     }
 
     public var isAdmin: Bool { role == Self.adminRole }

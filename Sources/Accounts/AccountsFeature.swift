@@ -1,0 +1,52 @@
+import Foundation
+import HTTPServer
+import Logging
+import Platform
+import Postgres
+
+/// Accounts: users, sessions, roles, projects with members, the project policy and the audit trail.
+public struct AccountsFeature: Feature {
+    public static var configuration: [ConfigVariable] { AccountsConfig.variables }
+
+    public static var statementCatalogs: [any StatementCatalog.Type] {
+        [UserRepository.self, SessionRepository.self, AuditRepository.self, ProjectRepository.self]
+    }
+
+    let services: AppServices
+    let config: AccountsConfig
+    let auth: AuthService
+    let users: UserAdminService
+    let audit: AuditService
+    let projects: ProjectService
+
+    public init(services: AppServices) throws {
+        self.services = services
+        config = try AccountsConfig.read(services)
+        let pool = services.database.pool
+        auth = AuthService(pool: pool, config: config)
+        users = UserAdminService(pool: pool)
+        audit = AuditService(pool: pool)
+        projects = ProjectService(pool: pool)
+    }
+
+    public func registerRoutes(_ routes: inout Routes) throws {
+        if config.ephemeralKey {
+            services.logger.warning("JWT_SECRET is not set: access tokens are signed with a random key and stop working when this process restarts")
+        }
+        try AuthRoutes.register(&routes, auth: auth)
+        try AdminRoutes.register(&routes, users: users, audit: audit)
+        try ProjectRoutes.register(&routes, projects: projects)
+    }
+
+    public var authenticators: [any Authenticator] {
+        [AccessTokenAuthenticator(tokens: auth.tokens, pool: services.database.pool)]
+    }
+
+    /// `apiserver user create`: an account with any role, password from the caller.
+    public static func createUser(services: AppServices, email: String, password: String, role: String) throws -> (id: String, email: String) {
+        guard ["admin", "user"].contains(role) else { throw AppError.validation([FieldIssue(field: "role", issue: "must be admin or user")]) }
+        let feature = try AccountsFeature(services: services)
+        let user = try feature.auth.register(email: email, password: password, role: role, info: .commandLine, viaCommandLine: true)
+        return (user.id.uuidString.lowercased(), user.email)
+    }
+}

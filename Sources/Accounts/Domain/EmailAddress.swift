@@ -1,0 +1,40 @@
+/// An email address as accounts store it: trimmed, the domain lower-cased (the local part keeps
+/// its case, as RFC 5321 allows it to matter; uniqueness ignores case anyway).
+public enum EmailAddress {
+    /// The normalised address, or nil with the reason it is not acceptable.
+    public static func normalize(_ raw: String) -> Result<String, Problem> {
+        let trimmed = raw.trimmingSpaces()
+        guard !trimmed.isEmpty else { return .failure(.init("is required")) }
+        guard trimmed.unicodeScalars.count <= 254 else { return .failure(.init("must be at most 254 characters")) }
+        let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return .failure(.init("must contain exactly one @")) }
+        let local = parts[0], domain = parts[1].lowercased()
+        guard (1...64).contains(local.utf8.count) else { return .failure(.init("has a local part of 1 to 64 characters")) }
+        guard local.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"()<>[]:;,\\\"".unicodeScalars.contains($0) }),
+              !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
+            return .failure(.init("has characters not allowed before the @"))
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ label in
+            (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.unicodeScalars.allSatisfy { ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x30 && $0.value <= 0x39) || $0 == "-" || $0.value > 0x7F }
+        }) else {
+            return .failure(.init("must have a domain like example.com"))
+        }
+        return .success("\(local)@\(domain)")
+    }
+
+    public struct Problem: Error, Equatable {
+        public let issue: String
+        init(_ issue: String) { self.issue = issue }
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import HTTPServer
+import Platform
+
+/// /api/v1/admin/users and /api/v1/admin/audit-logs (administrators).
+enum AdminRoutes {
+    struct UserPatch: StrictDecodable {
+        static let fields: Set<String> = ["role", "active"]
+        var role: String?
+        var active: Bool?
+    }
+
+    static func register(_ routes: inout Routes, users: UserAdminService, audit: AuditService) throws {
+        try routes.get("/api/v1/admin/users", RouteOptions(access: .admin, doc: RouteDoc(
+            "Accounts, oldest first (keyset pages)", tag: "admin", parameters: [
+                ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 50)"),
+                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+            ], data: .array(AuthRoutes.user)))) { request, context in
+            var q = QueryParameters(request)
+            q.allowOnly(["limit", "cursor"])
+            let limit = q.int("limit", default: 50, in: 1...500)
+            var after: (String, UUID)?
+            if let c = q.cursor() {
+                if c.values.count == 2, c.values[0].utf8.count <= 40, let id = UUID(uuidString: c.values[1]) {
+                    after = (c.values[0], id)
+                } else { q.record(FieldIssue(field: "cursor", issue: "is not a valid cursor; use the next_cursor of a previous page")) }
+            }
+            try q.validate()
+            let page = try users.list(after: after, limit: limit)
+            let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.user.id.uuidString.lowercased()]).encoded } : nil
+            return try context.success(page.map { UserView(user: $0.user) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+        }
+        try routes.patch("/api/v1/admin/users/:id", RouteOptions(access: .admin, maxBodyBytes: 64 * 1024, doc: RouteDoc(
+            "Change an account's role or activation (deactivation ends its sessions at once)", tag: "admin",
+            parameters: [ParameterDoc("id", in: .path, .string(format: "uuid"), "the user's id")],
+            requestBody: .object([("role", .string(enumValues: ["admin", "user"])), ("active", .boolean)]), data: AuthRoutes.user))) { request, context in
+            guard let id = UUID(uuidString: try context.parameter("id")) else {
+                throw AppError.validation([FieldIssue(field: "id", issue: "must be a UUID")])
+            }
+            let body = try JSONBody.decode(UserPatch.self, from: request)
+            if let role = body.role, !["admin", "user"].contains(role) {
+                throw AppError.validation([FieldIssue(field: "role", issue: "must be one of: admin, user")])
+            }
+            guard body.role != nil || body.active != nil else {
+                throw AppError.validation([FieldIssue(field: "body", issue: "give role, active or both")])
+            }
+            let principal = try AuthRoutes.principal(context)
+            return try context.success(UserView(user: try users.update(id, role: body.role, active: body.active, by: principal,
+                                                                       info: RequestInfo(request, context))))
+        }
+        try routes.get("/api/v1/admin/audit-logs", RouteOptions(access: .admin, doc: RouteDoc(
+            "The audit trail, newest first (keyset pages)", tag: "admin", parameters: [
+                ParameterDoc("user_id", .string(format: "uuid"), "only this user's actions"),
+                ParameterDoc("action", .string(maxLength: 100), "only this action (e.g. auth.login_failed)"),
+                ParameterDoc("resource_type", .string(maxLength: 100), "only this resource type"),
+                ParameterDoc("from", .dateTime, "from this time (RFC 3339)"),
+                ParameterDoc("to", .dateTime, "until this time (RFC 3339)"),
+                ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 50)"),
+                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+            ], data: .array(.anyObject)))) { request, context in
+            var q = QueryParameters(request)
+            q.allowOnly(["user_id", "action", "resource_type", "from", "to", "limit", "cursor"])
+            var filter = AuditRepository.Filter(limit: q.int("limit", default: 50, in: 1...500))
+            if let u = q.string("user_id", maxLength: 36) {
+                if let id = UUID(uuidString: u) { filter.userID = id } else { q.record(FieldIssue(field: "user_id", issue: "must be a UUID")) }
+            }
+            filter.action = q.string("action", maxLength: 100)
+            filter.resourceType = q.string("resource_type", maxLength: 100)
+            for name in ["from", "to"] {
+                guard let text = q.string(name, maxLength: 40) else { continue }
+                guard let d = ISO8601DateFormatter.fractional.date(from: text) ?? ISO8601DateFormatter().date(from: text) else {
+                    q.record(FieldIssue(field: name, issue: "must be a time like 2026-01-31T12:00:00Z"))
+                    continue
+                }
+                if name == "from" { filter.from = d } else { filter.to = d }
+            }
+            if let c = q.cursor() {
+                if c.values.count == 1, let id = Int64(c.values[0]) {
+                    filter.before = id
+                } else { q.record(FieldIssue(field: "cursor", issue: "is not a valid cursor; use the next_cursor of a previous page")) }
+            }
+            try q.validate()
+            let page = try audit.page(filter)
+            let next = page.count == filter.limit ? page.last.map { PageCursor([String($0.id)]).encoded } : nil
+            return try context.success(page, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+        }
+    }
+}

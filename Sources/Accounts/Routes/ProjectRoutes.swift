@@ -1,0 +1,181 @@
+import Foundation
+import HTTPServer
+import Platform
+
+/// /api/v1/projects and /api/v1/projects/:id/members.
+enum ProjectRoutes {
+    struct NewProject: StrictDecodable {
+        static let fields: Set<String> = ["name", "description", "settings"]
+        var name: String
+        var description: String?
+        var settings: JSONValue?
+    }
+
+    /// A change: absent fields stay; `description: null` clears it.
+    struct ProjectPatch: StrictDecodable {
+        static let fields: Set<String> = ["name", "description", "settings"]
+        var name: String?
+        var description: String??
+        var settings: JSONValue?
+        enum CodingKeys: String, CodingKey { case name, description, settings }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            if c.contains(.description) { description = .some(try c.decodeNil(forKey: .description) ? nil : try c.decode(String.self, forKey: .description)) }
+            settings = try c.decodeIfPresent(JSONValue.self, forKey: .settings)
+        }
+    }
+
+    struct NewMember: StrictDecodable {
+        static let fields: Set<String> = ["user_id", "user_email", "role"]
+        var userID: String?
+        var userEmail: String?
+        var role: String
+        enum CodingKeys: String, CodingKey { case userID = "user_id", userEmail = "user_email", role }
+    }
+
+    struct MemberPatch: StrictDecodable {
+        static let fields: Set<String> = ["role"]
+        var role: String
+    }
+
+    static let project = Schema.object([
+        ("id", .string(format: "uuid")), ("name", .text), ("description", .nullable(.text)), ("status", .string(enumValues: ["active", "archived"])),
+        ("settings", .anyObject), ("owner_id", .string(format: "uuid")), ("role", .nullable(.string(enumValues: ProjectPolicy.Role.allCases.map(\.rawValue)))),
+        ("created_at", .dateTime), ("updated_at", .dateTime),
+    ], required: ["id", "name", "status", "settings", "owner_id", "created_at", "updated_at"])
+    static let member = Schema.object([("user_id", .string(format: "uuid")), ("email", .text),
+                                       ("role", .string(enumValues: ProjectPolicy.Role.allCases.map(\.rawValue))), ("created_at", .dateTime)],
+                                      required: ["user_id", "email", "role", "created_at"])
+    static let idParameter = ParameterDoc("id", in: .path, .string(format: "uuid"), "the project's id")
+    static let userParameter = ParameterDoc("user_id", in: .path, .string(format: "uuid"), "the member's user id")
+    static let roles = ProjectPolicy.Role.allCases.map(\.rawValue)
+
+    static func register(_ routes: inout Routes, projects: ProjectService) throws {
+        let body = 64 * 1024
+        let writable = Schema.object([("name", .string(maxLength: 255)), ("description", .nullable(.string(maxLength: 4000))), ("settings", .anyObject)])
+        try routes.post("/api/v1/projects", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
+            "Create a project; the caller becomes its owner", tag: "projects",
+            requestBody: .object([("name", .string(maxLength: 255)), ("description", .string(maxLength: 4000)), ("settings", .anyObject)], required: ["name"]),
+            status: 201, data: project))) { request, context in
+            let b = try JSONBody.decode(NewProject.self, from: request)
+            let name = try validName(b.name)
+            try validDescription(b.description)
+            let created = try projects.create(try AuthRoutes.principal(context), name: name, description: b.description,
+                                              settings: try settingsText(b.settings) ?? "{}", info: RequestInfo(request, context))
+            return try context.success(ProjectView(project: created), status: .created)
+        }
+        try routes.get("/api/v1/projects", RouteOptions(access: .authenticated, doc: RouteDoc(
+            "The caller's projects, newest first (an administrator sees all)", tag: "projects", parameters: [
+                ParameterDoc("q", .string(maxLength: 255), "only projects whose name contains this"),
+                ParameterDoc("limit", .integer(minimum: 1, maximum: 200), "page size (default 50)"),
+                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+            ], data: .array(project)))) { request, context in
+            var q = QueryParameters(request)
+            q.allowOnly(["q", "limit", "cursor"])
+            let text = q.string("q", maxLength: 255)
+            let limit = q.int("limit", default: 50, in: 1...200)
+            var before: (String, UUID)?
+            if let c = q.cursor() {
+                if c.values.count == 2, c.values[0].utf8.count <= 40, let id = UUID(uuidString: c.values[1]) { before = (c.values[0], id) } else {
+                    q.record(FieldIssue(field: "cursor", issue: "is not a valid cursor; use the next_cursor of a previous page"))
+                }
+            }
+            try q.validate()
+            let page = try projects.list(try AuthRoutes.principal(context), query: text.flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit)
+            let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.project.id.uuidString.lowercased()]).encoded } : nil
+            return try context.success(page.map { ProjectView(project: $0.project) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+        }
+        try routes.get("/api/v1/projects/:id", RouteOptions(access: .authenticated, doc: RouteDoc(
+            "One project (404 unless the caller is a member or an administrator)", tag: "projects", parameters: [idParameter], data: project))) { _, context in
+            try context.success(ProjectView(project: try projects.get(try AuthRoutes.principal(context), try uuid(context, "id"))))
+        }
+        try routes.patch("/api/v1/projects/:id", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
+            "Change name, description or settings (owners)", tag: "projects", parameters: [idParameter], requestBody: writable, data: project))) { request, context in
+            let id = try uuid(context, "id")
+            let b = try JSONBody.decode(ProjectPatch.self, from: request)
+            let name = try b.name.map(validName)
+            if case .some(.some(let d)) = b.description { try validDescription(d) }
+            guard b.name != nil || b.description != nil || b.settings != nil else {
+                throw AppError.validation([FieldIssue(field: "body", issue: "give name, description or settings")])
+            }
+            let updated = try projects.update(try AuthRoutes.principal(context), id, name: name, description: b.description,
+                                              settings: try settingsText(b.settings), info: RequestInfo(request, context))
+            return try context.success(ProjectView(project: updated))
+        }
+        try routes.delete("/api/v1/projects/:id", RouteOptions(access: .authenticated, doc: RouteDoc(
+            "Delete a project (owners; soft: its name can be used again)", tag: "projects", parameters: [idParameter],
+            data: .object([("deleted", .boolean)], required: ["deleted"])))) { request, context in
+            try projects.delete(try AuthRoutes.principal(context), try uuid(context, "id"), info: RequestInfo(request, context))
+            return try context.success(["deleted": true])
+        }
+        try routes.get("/api/v1/projects/:id/members", RouteOptions(access: .authenticated, doc: RouteDoc(
+            "The project's members", tag: "projects", parameters: [idParameter], data: .array(member)))) { _, context in
+            try context.success(try projects.members(try AuthRoutes.principal(context), try uuid(context, "id")).map(MemberView.init))
+        }
+        try routes.post("/api/v1/projects/:id/members", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
+            "Add a member by user_id or user_email (owners)", tag: "projects", parameters: [idParameter],
+            requestBody: .object([("user_id", .string(format: "uuid")), ("user_email", .string(maxLength: 320)), ("role", .string(enumValues: roles))],
+                                 required: ["role"]), status: 201, data: member))) { request, context in
+            let id = try uuid(context, "id")
+            let b = try JSONBody.decode(NewMember.self, from: request)
+            let role = try validRole(b.role)
+            var user: UUID?
+            var email: String?
+            switch (b.userID, b.userEmail) {
+            case (let u?, nil):
+                guard let parsed = UUID(uuidString: u) else { throw AppError.validation([FieldIssue(field: "user_id", issue: "must be a UUID")]) }
+                user = parsed
+            case (nil, let e?): email = try AuthService.normalizedEmail(e)
+            default: throw AppError.validation([FieldIssue(field: "user_id", issue: "give exactly one of user_id and user_email")])
+            }
+            let added = try projects.addMember(try AuthRoutes.principal(context), id, user: user, email: email, role: role, info: RequestInfo(request, context))
+            return try context.success(MemberView(member: added), status: .created)
+        }
+        try routes.patch("/api/v1/projects/:id/members/:user_id", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
+            "Change a member's role (owners; the last owner cannot be demoted)", tag: "projects", parameters: [idParameter, userParameter],
+            requestBody: .object([("role", .string(enumValues: roles))], required: ["role"]), data: member))) { request, context in
+            let b = try JSONBody.decode(MemberPatch.self, from: request)
+            let updated = try projects.updateMember(try AuthRoutes.principal(context), try uuid(context, "id"), user: try uuid(context, "user_id"),
+                                                    role: try validRole(b.role), info: RequestInfo(request, context))
+            return try context.success(MemberView(member: updated))
+        }
+        try routes.delete("/api/v1/projects/:id/members/:user_id", RouteOptions(access: .authenticated, doc: RouteDoc(
+            "Remove a member (owners; anyone may leave; the last owner cannot go)", tag: "projects", parameters: [idParameter, userParameter],
+            data: .object([("removed", .boolean)], required: ["removed"])))) { request, context in
+            try projects.removeMember(try AuthRoutes.principal(context), try uuid(context, "id"), user: try uuid(context, "user_id"),
+                                      info: RequestInfo(request, context))
+            return try context.success(["removed": true])
+        }
+    }
+
+    static func uuid(_ context: RequestContext, _ name: String) throws -> UUID {
+        guard let id = UUID(uuidString: try context.parameter(name)) else { throw AppError.validation([FieldIssue(field: name, issue: "must be a UUID")]) }
+        return id
+    }
+
+    static func validName(_ raw: String) throws -> String {
+        let name = raw.trimmingSpaces()
+        guard (1...255).contains(name.unicodeScalars.count) else {
+            throw AppError.validation([FieldIssue(field: "name", issue: "must be 1 to 255 characters (not only spaces)")])
+        }
+        return name
+    }
+
+    static func validDescription(_ d: String?) throws {
+        if let d, d.unicodeScalars.count > 4000 { throw AppError.validation([FieldIssue(field: "description", issue: "must be at most 4000 characters")]) }
+    }
+
+    static func validRole(_ r: String) throws -> ProjectPolicy.Role {
+        guard let role = ProjectPolicy.Role(rawValue: r) else {
+            throw AppError.validation([FieldIssue(field: "role", issue: "must be one of: \(roles.joined(separator: ", "))")])
+        }
+        return role
+    }
+
+    static func settingsText(_ s: JSONValue?) throws -> String? {
+        guard let s else { return nil }
+        guard s.isObject else { throw AppError.validation([FieldIssue(field: "settings", issue: "must be a JSON object")]) }
+        return try s.text()
+    }
+}
