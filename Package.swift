@@ -65,6 +65,8 @@ let package = Package(
 
         // The strategy benchmark for scripts/bench-markets; not shipped.
         .executableTarget(name: "marketsbench", dependencies: ["Markets", "SystemSupport"]),
+        // Accounts micro-benchmarks for scripts/bench-accounts; not shipped.
+        .executableTarget(name: "accountsbench", dependencies: ["Accounts"]),
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
