@@ -47,11 +47,15 @@ let package = Package(
             "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "Backups", dependencies: [
+            "Platform", "HTTPServer", "HTTPClient", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The composition root: the features and how the application is assembled.
-        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "Backups", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
-            "AppAssembly", "Accounts", "Markets", "Platform", "HTTPServer", "SystemSupport",
+            "AppAssembly", "Accounts", "Backups", "Markets", "Platform", "HTTPServer", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -73,6 +77,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto"]),
+        .testTarget(name: "BackupsTests", dependencies: ["Backups", "Platform", "Crypto", "Postgres"]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Platform", "Crypto"]),
         .testTarget(name: "MarketsTests", dependencies: ["Markets", "Platform", "Postgres", "SystemSupport"]),
         .testTarget(name: "AssemblyTests", dependencies: ["AppAssembly", "Platform", "Postgres"]),

@@ -1,5 +1,6 @@
 import HTTPServer
 import Accounts
+import Backups
 import Logging
 import Markets
 import Platform
@@ -10,7 +11,7 @@ import Postgres
 /// assembly tests check what spans all features (.env.example, statements, routes).
 public enum AppAssembly {
     /// Every feature, in registration order.
-    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, AccountsFeature.self, MarketsFeature.self]
+    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, AccountsFeature.self, MarketsFeature.self, BackupsFeature.self]
 
     /// Every repository of the platform and the features (for the drift test).
     public static var statementCatalogs: [any StatementCatalog.Type] {

@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import Platform
 import Postgres
+import SystemSupport
 
 /// Markets: providers, the refresh, the index strategy, and the market-data routes.
 public struct MarketsFeature: Feature {
@@ -78,7 +79,12 @@ public struct MarketsFeature: Feature {
 
     public func start() throws {
         listener.start()
-        cache.warm(logger: services.logger)
+        // Only the staleness gauge at start (a small query): the snapshot loads on first use.
+        let pool = services.jobs.pool, metrics = self.metrics
+        Background.detached(name: "markets-gauge") {
+            let t: Double?? = try? pool.withConnection { try $0.query(MarketReadRepository.lastRefresh).first?.decode("t", as: Double?.self) }
+            if let t = t ?? nil { metrics.lastSuccess.set(t) }
+        }
         guard config.refreshOnStart, services.config.jobs.enabled else { return }
         let empty = try services.database.pool.transaction { tx in try tx.query("SELECT NOT EXISTS (SELECT 1 FROM index_values) AS empty").first!.decode("empty", as: Bool.self) }
         guard empty else { return }

@@ -214,6 +214,11 @@ extension PostgresConnection {
         return result.affectedRows
     }
 
+    /// For the COPY streams: a PGresult turned into rows or an error.
+    func consumeResult(_ result: OpaquePointer?, query: String) throws -> PostgresRows { try consume(result, query: query) }
+
+    func connectionFailure(query: String) -> PostgresError { connectionError(query: query) }
+
     private func drainResults() {
         while let r = PQgetResult(handle) { PQclear(r) }
     }

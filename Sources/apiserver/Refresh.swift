@@ -1,5 +1,6 @@
 import AppAssembly
 import ArgumentParser
+import Backups
 import Foundation
 import Markets
 import Platform
@@ -39,16 +40,43 @@ struct Refresh: ParsableCommand {
 
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put a refresh export (BACKUP_DIR/refresh-*.tsv.gz, with its manifest beside it) back in one transaction, after verifying it.")
+        abstract: "Restore a backup (a file or s3://bucket/key) into a database, or put a refresh export back.",
+        discussion: """
+            A backup is verified completely first, then loaded in one transaction. The target must be empty (rows that \
+            migrations create do not count) unless --replace, and at the backup's schema version; an empty database gets \
+            the backup's schema first, and --migrate brings it up to this binary's version afterwards. A refresh export \
+            (BACKUP_DIR/refresh-*.tsv.gz with its manifest) puts back the rows a refresh could change.
+            """)
 
-    @Argument(help: "The export file.")
+    @Argument(help: "The backup or export file.")
     var file: String
 
+    @Option(help: "The database to restore into (default DATABASE_URL).")
+    var into: String?
+
+    @Flag(help: "Overwrite a database that has data.")
+    var replace = false
+
+    @Flag(help: "Migrate to this binary's schema version after restoring an older backup.")
+    var migrate = false
+
     func run() throws {
-        let environment = Environment.process()
+        let environment = Bootstrap.environment(overrides: [("DATABASE_URL", into)])
         let config = try Bootstrap.configuration(environment)
         let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
         defer { services.database.shutdown() }
+        if BackupService.isBackup(file) {
+            let (service, _) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
+            do {
+                let r = try service.restoreNow(file, pool: services.database.pool, migrations: services.database.migrations, replace: replace,
+                                               migrate: migrate) { print($0) }
+                print("restored \(file): \(r.tables) tables, \(r.rows) rows" + (r.migratedTo.map { ", migrated to version \($0)" } ?? ""))
+            } catch {
+                Bootstrap.writeStderr("restore refused: \(error)\n")
+                throw ExitCode(1)
+            }
+            return
+        }
         let manifest = try RefreshExport.restore(path: file, pool: services.database.pool)
         print("restored \(file): " + manifest.tables.map { "\($0.name) \($0.rows) rows" }.joined(separator: ", ")
               + (manifest.pricesFrom.map { " (prices from \($0))" } ?? " (all prices)"))

@@ -42,6 +42,20 @@ ensure_command() { # ensure_command COMMAND DEBIAN_PACKAGE
     command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
 
+# A command from PyPI, installed when missing: ensure_pip_command COMMAND PACKAGE. Commands land
+# next to the interpreter's scripts or in ~/.local/bin, which are added to PATH.
+ensure_pip_command() {
+    PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.local/bin"
+    export PATH
+    command -v "$1" >/dev/null 2>&1 && return 0
+    log "pip install $2"
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    # Debian's own Python refuses system-wide installs (PEP 668) unless told otherwise.
+    python3 -m pip install -q "$2" >/dev/null 2>&1 \
+        || python3 -m pip install -q --break-system-packages "$2" >/dev/null 2>&1 \
+        || { log "cannot install $2 from PyPI"; return 1; }
+}
+
 # A TCP port nobody listens on right now.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

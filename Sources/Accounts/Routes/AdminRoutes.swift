@@ -8,6 +8,16 @@ enum AdminRoutes {
         static let fields: Set<String> = ["role", "active"]
         var role: String?
         var active: Bool?
+        enum CodingKeys: String, CodingKey { case role, active }
+        /// Absent fields stay as they are; an explicit null is not a value.
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            for key in [CodingKeys.role, .active] where c.contains(key) {
+                if try c.decodeNil(forKey: key) { throw AppError.validation([FieldIssue(field: key.rawValue, issue: "must not be null")]) }
+            }
+            role = try c.decodeIfPresent(String.self, forKey: .role)
+            active = try c.decodeIfPresent(Bool.self, forKey: .active)
+        }
     }
 
     static func register(_ routes: inout Routes, users: UserAdminService, audit: AuditService) throws {

@@ -20,6 +20,9 @@ enum ProjectRoutes {
         enum CodingKeys: String, CodingKey { case name, description, settings }
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            for key in [CodingKeys.name, .settings] where c.contains(key) {
+                if try c.decodeNil(forKey: key) { throw AppError.validation([FieldIssue(field: key.rawValue, issue: "must not be null")]) }
+            }
             name = try c.decodeIfPresent(String.self, forKey: .name)
             if c.contains(.description) { description = .some(try c.decodeNil(forKey: .description) ? nil : try c.decode(String.self, forKey: .description)) }
             settings = try c.decodeIfPresent(JSONValue.self, forKey: .settings)

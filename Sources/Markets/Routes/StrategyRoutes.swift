@@ -43,7 +43,7 @@ enum StrategyRoutes {
             try IndexRoutes.noParameters(request)
             return try context.success(View(try strategy.current()))
         }
-        try routes.put("/api/v1/strategy/config", RouteOptions(access: .admin, maxBodyBytes: 16 * 1024, doc: RouteDoc(
+        try routes.put("/api/v1/strategy/config", RouteOptions(access: .admin, maxBodyBytes: 16 * 1024, timeoutMs: 300_000, doc: RouteDoc(
             "Store a new configuration version (keys not given keep their values); recompute=true recomputes the index in the same transaction",
             tag: "strategy", parameters: [ParameterDoc("recompute", .boolean, "recompute the index, allocations and metrics now")],
             requestBody: configSchema, data: stored))) { request, context in

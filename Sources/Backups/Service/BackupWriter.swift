@@ -1,0 +1,155 @@
+import Crypto
+import Foundation
+import Postgres
+
+/// Takes a backup: one REPEATABLE READ, READ ONLY transaction (a consistent snapshot of every
+/// table), each table streamed with COPY through gzip and AES-256-GCM to a temporary file,
+/// which is fsynced and renamed into place only when complete. Memory stays constant.
+enum BackupWriter {
+    struct Result {
+        var path: String
+        var manifest: BackupManifest
+    }
+
+    static func write(pool: ConnectionPool, key: [UInt8], directory: String, id: String, now: () -> Date = { Date() },
+                      progress: (String) -> Void = { _ in }) throws -> Result {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let started = now()
+        let name = "backup-\(BackupNames.stamp(started))-\(id.prefix(8)).apibk"
+        let path = directory + "/" + name
+        let temp = path + ".partial"
+        let file = try SyncedFile(creating: temp)
+        var completed = false
+        defer { if !completed { file.close(); unlink(temp) } }
+        var compressedBytes = 0
+        let encryptor = try EncryptingWriter(key: key) { try file.write($0) }
+        let gzip = try GzipCompressor(level: 6)
+        func payload(_ r: PayloadRecord) throws {
+            try gzip.write(r.bytes) { compressedBytes += $0.count; try encryptor.write($0) }
+        }
+        var tables: [BackupManifest.Table] = []
+        let migrations = try pool.transaction(isolation: .repeatableRead) { tx -> [BackupManifest.Migration] in
+            try tx.query("SET TRANSACTION READ ONLY")
+            let migrations = try SchemaCatalog.appliedMigrations(tx)
+            for table in try SchemaCatalog.orderedTables(tx) {
+                progress(table)
+                try payload(.table(table))
+                let hasher = SHA256Hasher()
+                var bytes = 0
+                let rows = try tx.copyOut(unsafeSQL: "COPY (SELECT * FROM \(SchemaCatalog.quoted(table))) TO STDOUT") { chunk in
+                    hasher.update(chunk)
+                    bytes += chunk.count
+                    try payload(.data(chunk))
+                }
+                let digest = hasher.finalize()
+                try payload(.end(rows: UInt64(rows), sha256: digest))
+                tables.append(.init(name: table, rows: rows, bytes: bytes, sha256: Hex.encode(digest)))
+            }
+            return migrations
+        }
+        var manifest = BackupManifest(id: id, schemaVersion: migrations.last?.version ?? 0, migrations: migrations, tables: tables,
+                                      plaintextBytes: 0, compressedBytes: 0, startedAt: BackupNames.iso(started), finishedAt: BackupNames.iso(now()),
+                                      keyID: Hex.encode(EncryptedStream.keyID(key)), chunkSize: EncryptedStream.defaultChunkSize)
+        manifest.plaintextBytes = tables.reduce(0) { $0 + $1.bytes }
+        try payload(.manifest(try BackupNames.encoder.encode(manifest).map { $0 }))
+        try payload(.done)
+        try gzip.finish { compressedBytes += $0.count; try encryptor.write($0) }
+        try encryptor.finish()
+        manifest.compressedBytes = compressedBytes
+        try file.syncAndClose()
+        guard rename(temp, path) == 0 else { throw EncryptedStream.Failure("cannot rename \(temp) (errno \(errno))") }
+        completed = true
+        SyncedFile.syncDirectory(directory)
+        let (size, digest) = try BackupNames.sizeAndDigest(path)
+        manifest.fileBytes = size
+        manifest.fileSHA256 = digest
+        try BackupNames.writeManifest(manifest, beside: path)
+        return Result(path: path, manifest: manifest)
+    }
+}
+
+/// A file written with write(2), fsynced before it is renamed into place.
+final class SyncedFile {
+    private var fd: Int32
+    init(creating path: String) throws {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw EncryptedStream.Failure("cannot create \(path) (errno \(errno))") }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw EncryptedStream.Failure("write failed (errno \(errno))") }
+            offset += n
+        }
+    }
+
+    func syncAndClose() throws {
+        guard fsync(fd) == 0 else { throw EncryptedStream.Failure("fsync failed (errno \(errno))") }
+        close()
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    deinit { close() }
+
+    static func syncDirectory(_ dir: String) {
+        let d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if d >= 0 {
+            fsync(d)
+            Glibc.close(d)
+        }
+    }
+}
+
+/// File names, times and the manifest beside a backup.
+enum BackupNames {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func stamp(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: d)
+    }
+
+    static func iso(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
+    static func manifestPath(_ path: String) -> String { path + ".manifest.json" }
+
+    static func writeManifest(_ m: BackupManifest, beside path: String) throws {
+        let target = manifestPath(path)
+        let file = try SyncedFile(creating: target + ".partial")
+        try file.write(Array(try encoder.encode(m)))
+        try file.syncAndClose()
+        guard rename(target + ".partial", target) == 0 else { throw EncryptedStream.Failure("cannot write \(target)") }
+    }
+
+    static func sizeAndDigest(_ path: String) throws -> (Int, String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw EncryptedStream.Failure("cannot read \(path)") }
+        defer { try? handle.close() }
+        let hasher = SHA256Hasher()
+        var size = 0
+        while true {
+            let d = handle.readData(ofLength: 1 << 20)
+            if d.isEmpty { break }
+            size += d.count
+            hasher.update(Array(d))
+        }
+        return (size, Hex.encode(hasher.finalize()))
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Backups
+import Foundation
+import Platform
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take, list, verify and prune encrypted backups (BACKUP_* variables).",
+        subcommands: [Run.self, List.self, Verify.self, Prune.self], defaultSubcommand: Run.self)
+
+    static func open() throws -> (BackupService, AppServices) {
+        let environment = Environment.process()
+        let config = try Bootstrap.configuration(environment)
+        let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
+        let (service, _) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
+        return (service, services)
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run", abstract: "Take a backup now (then apply retention) and print its stats.")
+        func run() throws {
+            let (service, services) = try Backup.open()
+            defer { services.database.shutdown() }
+            let stats = try service.runNow(pool: services.database.pool, logger: Bootstrap.quietLogger())
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(stats), as: UTF8.self))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List backups, newest first.")
+        func run() throws {
+            let (service, services) = try Backup.open()
+            defer { services.database.shutdown() }
+            print("id\tstatus\tstarted\tbytes\tlocation")
+            for r in try service.records(pool: services.database.pool) {
+                print("\(r.id)\t\(r.status)\t\(r.startedAt)\t\(r.size.map(String.init) ?? "-")\t\(r.location ?? "-")")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check every chunk's tag and every table's checksum of a backup, without a database.")
+        @Argument(help: "A backup file, or s3://bucket/key.") var file: String
+        func run() throws {
+            let environment = Environment.process()
+            let config = try Bootstrap.configuration(environment)
+            let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
+            defer { services.database.shutdown() }
+            let (service, _) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
+            do {
+                let m = try service.verify(file)
+                print("ok: \(file): schema version \(m.schemaVersion), \(m.tables.count) tables, \(m.tables.reduce(0) { $0 + $1.rows }) rows, taken \(m.startedAt)")
+            } catch {
+                Bootstrap.writeStderr("FAILED: \(file): \(error)\n")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply the retention policy (BACKUP_KEEP_*) to successful backups, locally and in S3.")
+        @Flag(name: .customLong("dry-run"), help: "Only show what would be deleted.") var dryRun = false
+        func run() throws {
+            let (service, services) = try Backup.open()
+            defer { services.database.shutdown() }
+            let ids = try service.pruneNow(pool: services.database.pool, dryRun: dryRun, logger: Bootstrap.logging(services.config))
+            print((dryRun ? "would delete" : "deleted") + " \(ids.count) backup(s)" + (ids.isEmpty ? "" : ": " + ids.joined(separator: ", ")))
+        }
+    }
+}
