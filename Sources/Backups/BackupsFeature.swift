@@ -80,9 +80,11 @@ public struct BackupsFeature: Feature {
 
     // MARK: Command line
 
+    /// The service and the pool the command line uses: the jobs' (no statement timeout: a
+    /// COPY of a large table takes as long as it takes).
     public static func service(_ services: AppServices) throws -> (BackupService, ConnectionPool) {
         let f = try BackupsFeature(services: services)
-        return (f.service, services.database.pool)
+        return (f.service, services.jobs.pool)
     }
 }
 

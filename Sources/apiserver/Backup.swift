@@ -2,26 +2,27 @@ import ArgumentParser
 import Backups
 import Foundation
 import Platform
+import Postgres
 
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Take, list, verify and prune encrypted backups (BACKUP_* variables).",
         subcommands: [Run.self, List.self, Verify.self, Prune.self], defaultSubcommand: Run.self)
 
-    static func open() throws -> (BackupService, AppServices) {
+    static func open() throws -> (BackupService, AppServices, ConnectionPool) {
         let environment = Environment.process()
         let config = try Bootstrap.configuration(environment)
         let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
-        let (service, _) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
-        return (service, services)
+        let (service, pool) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
+        return (service, services, pool)
     }
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Take a backup now (then apply retention) and print its stats.")
         func run() throws {
-            let (service, services) = try Backup.open()
+            let (service, services, pool) = try Backup.open()
             defer { services.database.shutdown() }
-            let stats = try service.runNow(pool: services.database.pool, logger: Bootstrap.quietLogger())
+            let stats = try service.runNow(pool: pool, logger: Bootstrap.quietLogger())
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(stats), as: UTF8.self))
@@ -31,10 +32,10 @@ struct Backup: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List backups, newest first.")
         func run() throws {
-            let (service, services) = try Backup.open()
+            let (service, services, pool) = try Backup.open()
             defer { services.database.shutdown() }
             print("id\tstatus\tstarted\tbytes\tlocation")
-            for r in try service.records(pool: services.database.pool) {
+            for r in try service.records(pool: pool) {
                 print("\(r.id)\t\(r.status)\t\(r.startedAt)\t\(r.size.map(String.init) ?? "-")\t\(r.location ?? "-")")
             }
         }
@@ -63,9 +64,9 @@ struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply the retention policy (BACKUP_KEEP_*) to successful backups, locally and in S3.")
         @Flag(name: .customLong("dry-run"), help: "Only show what would be deleted.") var dryRun = false
         func run() throws {
-            let (service, services) = try Backup.open()
+            let (service, services, pool) = try Backup.open()
             defer { services.database.shutdown() }
-            let ids = try service.pruneNow(pool: services.database.pool, dryRun: dryRun, logger: Bootstrap.logging(services.config))
+            let ids = try service.pruneNow(pool: pool, dryRun: dryRun, logger: Bootstrap.logging(services.config))
             print((dryRun ? "would delete" : "deleted") + " \(ids.count) backup(s)" + (ids.isEmpty ? "" : ": " + ids.joined(separator: ", ")))
         }
     }

@@ -66,9 +66,9 @@ struct Restore: ParsableCommand {
         let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
         defer { services.database.shutdown() }
         if BackupService.isBackup(file) {
-            let (service, _) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
+            let (service, pool) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
             do {
-                let r = try service.restoreNow(file, pool: services.database.pool, migrations: services.database.migrations, replace: replace,
+                let r = try service.restoreNow(file, pool: pool, migrations: services.database.migrations, replace: replace,
                                                migrate: migrate) { print($0) }
                 print("restored \(file): \(r.tables) tables, \(r.rows) rows" + (r.migratedTo.map { ", migrated to version \($0)" } ?? ""))
             } catch {

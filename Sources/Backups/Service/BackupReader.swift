@@ -77,6 +77,15 @@ enum BackupReader {
         return manifest
     }
 
+    /// Authenticates every chunk of the container (tampering, truncation, reordering, wrong
+    /// key) without decompressing: the cheap first pass of a restore, whose loading pass then
+    /// checks every table against its digest inside the transaction.
+    static func authenticate(path: String, key: [UInt8]) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure("cannot read \(path)") }
+        defer { try? handle.close() }
+        try DecryptingReader.run(key: key, read: { n in Array(handle.readData(ofLength: max(1, min(n, 1 << 20)))) }) { _ in }
+    }
+
     static func verify(path: String, key: [UInt8]) throws -> BackupManifest {
         var sink = NoSink()
         return try read(path: path, key: key, sink: &sink)

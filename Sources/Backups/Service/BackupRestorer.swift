@@ -19,7 +19,16 @@ enum BackupRestorer {
     static func restore(path: String, key: [UInt8], pool: ConnectionPool, migrations: [Migration], options: Options,
                         log: (String) -> Void = { _ in }) throws -> Outcome {
         log("verifying \(path)")
-        let manifest = try BackupReader.verify(path: path, key: key)
+        // Every chunk authenticated before anything is touched; the manifest beside the file is
+        // only a hint, the one inside (read again while loading) is the authority.
+        let manifest: BackupManifest
+        if let data = FileManager.default.contents(atPath: BackupNames.manifestPath(path)),
+           let beside = try? JSONDecoder().decode(BackupManifest.self, from: data) {
+            try BackupReader.authenticate(path: path, key: key)
+            manifest = beside
+        } else {
+            manifest = try BackupReader.verify(path: path, key: key)
+        }
         let known = Dictionary(migrations.map { ($0.version, $0) }, uniquingKeysWith: { a, _ in a })
         for m in manifest.migrations {
             guard let mine = known[m.version], mine.checksum == m.checksum else {
@@ -60,13 +69,55 @@ enum BackupRestorer {
             try tx.query("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_no_truncate")
             try tx.query(PostgresQuery(unsafeSQL: "TRUNCATE " + tables.map(SchemaCatalog.quoted).joined(separator: ", ") + " CASCADE"))
             try tx.query("ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_no_truncate")
-            var sink = LoadingSink(tx: tx)
+            // As pg_restore does: load without foreign keys and secondary indexes, then build them
+            // once (an index built from sorted data and one validation query per key are far
+            // cheaper than a row-by-row check). All inside this transaction.
+            func constraints(_ kinds: [String]) throws -> [(name: String, table: String, definition: String)] {
+                try tx.query(SchemaCatalog.constraintDefinitions(kinds: kinds)).map {
+                    (try $0.decode("name", as: String.self), try $0.decode("table_name", as: String.self), try $0.decode("definition", as: String.self))
+                }
+            }
+            let keys = try constraints(["f"]), uniques = try constraints(["p", "u"])
+            let indexes = try tx.query(SchemaCatalog.secondaryIndexes).map { (name: try $0.decode("name", as: String.self), definition: try $0.decode("definition", as: String.self)) }
+            for k in keys + uniques { try tx.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(SchemaCatalog.quoted(k.table)) DROP CONSTRAINT \(SchemaCatalog.quoted(k.name))")) }
+            for i in indexes { try tx.query(PostgresQuery(unsafeSQL: "DROP INDEX \(SchemaCatalog.quoted(i.name))")) }
+            // One thread decrypts, decompresses and checks; this one loads with COPY.
+            let queue = Pipeline<LoadEvent>(capacity: 32)
+            let reading = try Pipeline<LoadEvent>.background {
+                do {
+                    var forward = ForwardingSink(queue: queue)
+                    let inside = try BackupReader.read(path: path, key: key, sink: &forward)
+                    guard inside.schemaVersion == manifest.schemaVersion, inside.tables == manifest.tables.map({ t in
+                        var c = t
+                        c.bytes = inside.tables.first { $0.name == t.name }?.bytes ?? t.bytes
+                        return c
+                    }) else { throw BackupReader.Failure("the manifest beside the file does not match the one inside it") }
+                    queue.close()
+                } catch {
+                    queue.fail(error)
+                    throw error
+                }
+            }
+            var loader = LoadingSink(tx: tx)
             do {
-                _ = try BackupReader.read(path: path, key: key, sink: &sink)
+                while let event = try queue.take() {
+                    switch event {
+                    case .begin(let t): try loader.begin(table: t)
+                    case .data(let d): try loader.data(d)
+                    case .end(let t, let rows): try loader.end(table: t, rows: rows)
+                    }
+                }
+                try reading()
             } catch {
-                sink.writer?.abort()
+                loader.writer?.abort()
+                queue.fail(error)
+                try? reading()
                 throw error
             }
+            log("building \(uniques.count + indexes.count) indexes and checking \(keys.count) foreign keys")
+            for u in uniques { try tx.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(SchemaCatalog.quoted(u.table)) ADD CONSTRAINT \(SchemaCatalog.quoted(u.name)) \(u.definition)")) }
+            for i in indexes { try tx.query(PostgresQuery(unsafeSQL: i.definition)) }
+            for k in keys { try tx.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(SchemaCatalog.quoted(k.table)) ADD CONSTRAINT \(SchemaCatalog.quoted(k.name)) \(k.definition)")) }
             for (table, column) in try SchemaCatalog.identities(tx) {
                 let t = SchemaCatalog.quoted(table), c = SchemaCatalog.quoted(column)
                 try tx.query(PostgresQuery(unsafeSQL: """
@@ -84,6 +135,20 @@ enum BackupRestorer {
             migratedTo = latest
         }
         return Outcome(manifest: manifest, migratedTo: migratedTo)
+    }
+
+    enum LoadEvent {
+        case begin(String)
+        case data([UInt8])
+        case end(String, Int)
+    }
+
+    /// Hands the reader's events to the loading thread.
+    struct ForwardingSink: BackupReader.Sink {
+        let queue: Pipeline<LoadEvent>
+        mutating func begin(table: String) throws { try queue.put(.begin(table)) }
+        mutating func data(_ bytes: [UInt8]) throws { try queue.put(.data(bytes)) }
+        mutating func end(table: String, rows: Int) throws { try queue.put(.end(table, rows)) }
     }
 
     /// Loads each table of the file with COPY as it streams by.

@@ -123,6 +123,7 @@ public final class BackupService: Sendable {
         try FileManager.default.createDirectory(atPath: config.directory, withIntermediateDirectories: true)
         let target = config.directory + "/download-" + name
         try s3.download(name, to: target)
+        try? s3.download(name + ".manifest.json", to: BackupNames.manifestPath(target))
         return target
     }
 

@@ -23,29 +23,58 @@ enum BackupWriter {
         defer { if !completed { file.close(); unlink(temp) } }
         var compressedBytes = 0
         let encryptor = try EncryptingWriter(key: key) { try file.write($0) }
-        let gzip = try GzipCompressor(level: 6)
-        func payload(_ r: PayloadRecord) throws {
-            try gzip.write(r.bytes) { compressedBytes += $0.count; try encryptor.write($0) }
-        }
-        var tables: [BackupManifest.Table] = []
-        let migrations = try pool.transaction(isolation: .repeatableRead) { tx -> [BackupManifest.Migration] in
-            try tx.query("SET TRANSACTION READ ONLY")
-            let migrations = try SchemaCatalog.appliedMigrations(tx)
-            for table in try SchemaCatalog.orderedTables(tx) {
-                progress(table)
-                try payload(.table(table))
-                let hasher = SHA256Hasher()
-                var bytes = 0
-                let rows = try tx.copyOut(unsafeSQL: "COPY (SELECT * FROM \(SchemaCatalog.quoted(table))) TO STDOUT") { chunk in
-                    hasher.update(chunk)
-                    bytes += chunk.count
-                    try payload(.data(chunk))
+        let gzip = try GzipCompressor(level: 3)
+        // This thread reads COPY; another compresses, encrypts and writes.
+        let queue = Pipeline<PayloadRecord>(capacity: 32)
+        let compressing = try Pipeline<PayloadRecord>.background {
+            do {
+                while let r = try queue.take() {
+                    try gzip.write(r.bytes) { compressedBytes += $0.count; try encryptor.write($0) }
                 }
-                let digest = hasher.finalize()
-                try payload(.end(rows: UInt64(rows), sha256: digest))
-                tables.append(.init(name: table, rows: rows, bytes: bytes, sha256: Hex.encode(digest)))
+            } catch {
+                queue.fail(error)
+                throw error
             }
-            return migrations
+        }
+        func payload(_ r: PayloadRecord) throws { try queue.put(r) }
+        var tables: [BackupManifest.Table] = []
+        let migrations: [BackupManifest.Migration]
+        do {
+            migrations = try pool.transaction(isolation: .repeatableRead) { tx -> [BackupManifest.Migration] in
+                try tx.query("SET TRANSACTION READ ONLY")
+                let migrations = try SchemaCatalog.appliedMigrations(tx)
+                for table in try SchemaCatalog.orderedTables(tx) {
+                    progress(table)
+                    try payload(.table(table))
+                    let hasher = SHA256Hasher()
+                    var bytes = 0
+                    // libpq hands over one row at a time: batch rows into records of ~256 KiB.
+                    var batch: [UInt8] = []
+                    batch.reserveCapacity(300 * 1024)
+                    let rows = try tx.copyOut(unsafeSQL: "COPY (SELECT * FROM \(SchemaCatalog.quoted(table))) TO STDOUT") { chunk in
+                        batch += chunk
+                        if batch.count >= 256 * 1024 {
+                            hasher.update(batch)
+                            bytes += batch.count
+                            try payload(.data(batch))
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !batch.isEmpty {
+                        hasher.update(batch)
+                        bytes += batch.count
+                        try payload(.data(batch))
+                    }
+                    let digest = hasher.finalize()
+                    try payload(.end(rows: UInt64(rows), sha256: digest))
+                    tables.append(.init(name: table, rows: rows, bytes: bytes, sha256: Hex.encode(digest)))
+                }
+                return migrations
+            }
+        } catch {
+            queue.fail(error)
+            try? compressing()
+            throw error
         }
         var manifest = BackupManifest(id: id, schemaVersion: migrations.last?.version ?? 0, migrations: migrations, tables: tables,
                                       plaintextBytes: 0, compressedBytes: 0, startedAt: BackupNames.iso(started), finishedAt: BackupNames.iso(now()),
@@ -53,6 +82,8 @@ enum BackupWriter {
         manifest.plaintextBytes = tables.reduce(0) { $0 + $1.bytes }
         try payload(.manifest(try BackupNames.encoder.encode(manifest).map { $0 }))
         try payload(.done)
+        queue.close()
+        try compressing()
         try gzip.finish { compressedBytes += $0.count; try encryptor.write($0) }
         try encryptor.finish()
         manifest.compressedBytes = compressedBytes

@@ -23,6 +23,28 @@ enum SchemaCatalog: StatementCatalog {
         WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY table_name
         """
 
+    /// Constraints of one kind ('f' foreign, 'p' primary, 'u' unique) as declared (not their
+    /// per-partition clones), with their definitions.
+    static func constraintDefinitions(kinds: [String]) -> PostgresQuery {
+        """
+        SELECT k.conname AS name, c.relname AS table_name, pg_get_constraintdef(k.oid) AS definition
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = k.connamespace
+        WHERE k.contype = ANY(\(kinds)::"char"[]) AND n.nspname = current_schema() AND k.conparentid = 0 AND NOT c.relispartition
+          AND c.relname <> 'schema_migrations'
+        ORDER BY 1
+        """
+    }
+
+    /// Indexes that back no constraint (on tables and partitioned parents), with their definitions.
+    static let secondaryIndexes: PostgresQuery = """
+        SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = current_schema() AND NOT t.relispartition AND t.relname <> 'schema_migrations'
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+        ORDER BY 1
+        """
+
     static let migrations: PostgresQuery = "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
 
     static let migrationsTableExists: PostgresQuery = "SELECT to_regclass('schema_migrations') IS NOT NULL AS present"
@@ -63,5 +85,5 @@ enum SchemaCatalog: StatementCatalog {
     /// An identifier from the catalog, quoted for splicing into SQL.
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
-    static var statements: [PostgresQuery] { [tablesQuery, foreignKeys, identityColumns, migrations, migrationsTableExists] }
+    static var statements: [PostgresQuery] { [tablesQuery, foreignKeys, constraintDefinitions(kinds: ["f"]), secondaryIndexes, identityColumns, migrations, migrationsTableExists] }
 }
