@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "CZlib"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Crypto", "SystemSupport"]),
         // Outbound HTTP(S): market data, object storage.
-        .target(name: "HTTPClient", dependencies: ["COpenSSL"]),
+        .target(name: "HTTPClient", dependencies: ["COpenSSL", "SystemSupport"]),
 
         // Platform: configuration, logging, errors, middleware, metrics.
         .target(name: "Platform", dependencies: [

@@ -1,5 +1,6 @@
 import COpenSSL
 import Glibc
+import SystemSupport
 
 /// A small blocking HTTP/1.1 client for outbound calls (market data, object storage): one
 /// request per connection, http or https. TLS through OpenSSL: TLS 1.2 or newer, the
@@ -75,34 +76,23 @@ final class Connection {
     private var ssl: OpaquePointer?
 
     init(url: URLParts, timeoutMs: Int, context: OpaquePointer?) throws {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(url.host, String(url.port), &hints, &result) == 0, let info = result else {
-            throw HTTPClient.Failure(kind: .resolve, message: "cannot resolve \(url.host)")
-        }
-        defer { freeaddrinfo(result) }
-        fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw HTTPClient.Failure(kind: .connect, message: "socket failed (errno \(errno))") }
-        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var on: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        // connect() honours SO_SNDTIMEO on Linux.
-        guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let e = errno
-            close(fd)
-            fd = -1
-            throw HTTPClient.Failure(kind: e == EINPROGRESS || e == EAGAIN ? .timeout : .connect,
-                                     message: "connect to \(url.hostHeader) failed (errno \(e))")
+        do {
+            fd = try BlockingTCP.connect(host: url.host, port: url.port, timeoutMs: timeoutMs)
+        } catch let e as BlockingTCP.Failure {
+            let kind: HTTPClient.Failure.Kind = switch e.kind {
+            case .resolve: .resolve
+            case .timeout: .timeout
+            case .socket, .connect: .connect
+            }
+            throw HTTPClient.Failure(kind: kind, message: e.description)
         }
         guard let context else { return }
         guard let s = SSL_new(context) else { throw HTTPClient.Failure(kind: .tls, message: "SSL_new failed") }
         ssl = s
         SSL_set_fd(s, fd)
         // SNI, and the name the certificate must carry (an IP address is checked as one).
-        if inet_pton(AF_INET, url.host, &tv) != 1 && !url.host.contains(":") {
+        var address = in_addr()
+        if inet_pton(AF_INET, url.host, &address) != 1 && !url.host.contains(":") {
             _ = url.host.withCString { SSL_ctrl(s, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
             SSL_set1_host(s, url.host)
         } else {

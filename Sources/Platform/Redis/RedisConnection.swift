@@ -1,4 +1,5 @@
 import Glibc
+import SystemSupport
 
 /// One blocking connection to Redis with short timeouts: a rate-limit check must fail fast,
 /// not hang a worker, when Redis is slow or gone. Used by one thread at a time.
@@ -12,26 +13,10 @@ final class RedisConnection {
 
     /// Connects to `host:port` (numeric or resolvable), authenticates and selects `database`.
     init(_ endpoint: RedisEndpoint, timeoutMs: Int) throws {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(endpoint.host, String(endpoint.port), &hints, &result) == 0, let info = result else {
-            throw Failure(description: "cannot resolve \(endpoint.host)")
-        }
-        defer { freeaddrinfo(result) }
-        fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket failed") }
-        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var on: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        // connect() honours SO_SNDTIMEO on Linux: a dead host fails within the timeout.
-        guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let e = errno
-            close(fd)
-            fd = -1
-            throw Failure(description: "connect to \(endpoint.host):\(endpoint.port) failed (errno \(e))")
+        do {
+            fd = try BlockingTCP.connect(host: endpoint.host, port: endpoint.port, timeoutMs: timeoutMs)
+        } catch let e as BlockingTCP.Failure {
+            throw Failure(description: e.description)
         }
         for command in endpoint.setupCommands {
             guard case .simple = try call(command) else { throw Failure(description: "\(command[0]) refused") }
