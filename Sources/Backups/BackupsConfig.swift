@@ -26,6 +26,7 @@ struct BackupsConfig: Sendable {
         ConfigVariable("BACKUP_S3_PREFIX", "apiserver/", "key prefix of backups in the bucket"),
         ConfigVariable("BACKUP_S3_ACCESS_KEY_ID", "", "S3 access key id; give it as BACKUP_S3_ACCESS_KEY_ID_FILE", secret: true),
         ConfigVariable("BACKUP_S3_SECRET_ACCESS_KEY", "", "S3 secret key; give it as BACKUP_S3_SECRET_ACCESS_KEY_FILE", secret: true),
+        ConfigVariable("BACKUP_S3_PART_SIZE_MB", "8", "multipart upload part size in MiB (5-512); smaller files go in one PUT"),
         ConfigVariable("BACKUP_S3_CA_FILE", "", "PEM CA certificates to trust for the endpoint instead of the system's"),
     ]
 
@@ -70,6 +71,7 @@ struct BackupsConfig: Sendable {
                                      region: try r.string("BACKUP_S3_REGION") ?? "us-east-1", bucket: bucket,
                                      prefix: try r.string("BACKUP_S3_PREFIX") ?? "apiserver/", accessKey: access, secretKey: secret,
                                      caFile: try r.string("BACKUP_S3_CA_FILE").flatMap { $0.isEmpty ? nil : $0 })
+            c.s3!.partSize = (try r.int("BACKUP_S3_PART_SIZE_MB", 5...512) ?? 8) << 20
             guard URLParts(c.s3!.endpoint) != nil else { throw ConfigError("BACKUP_S3_ENDPOINT", "must be an http(s) URL") }
         }
         return c

@@ -138,6 +138,7 @@ import Testing
             let s = try Self.server(url, ["LOGIN_MAX_FAILURES": "5"])
             defer { s.stop() }
             _ = try Self.register(s, "dave@example.com")
+            _ = try Self.register(s, "gina@example.com")
             for _ in 0..<5 {
                 #expect(try Self.post(s, "/api/v1/auth/login", #"{"email":"dave@example.com","password":"not the password!"}"#).status == 401)
             }
@@ -148,6 +149,10 @@ import Testing
         let s = try Self.server(url, ["PASSWORD_SCRYPT_LOG_N": "14", "LOGIN_MAX_FAILURES": "1000", "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000"])
         defer { s.stop() }
         _ = try Self.register(s, "frank@example.com")
+        // A hash made with other parameters is replaced at the next successful login.
+        #expect(try DatabaseTests.psql(url, "SELECT password_hash FROM users WHERE email = 'gina@example.com'").hasPrefix("$scrypt$ln=10,"))
+        _ = try Self.login(s, "gina@example.com")
+        #expect(try DatabaseTests.psql(url, "SELECT password_hash FROM users WHERE email = 'gina@example.com'").hasPrefix("$scrypt$ln=14,"))
         var known: [Double] = [], unknown: [Double] = []
         for i in 0..<24 {
             let email = i % 2 == 0 ? "frank@example.com" : "nobody\(i)@example.com"

@@ -222,7 +222,14 @@ import Testing
         let dir = Self.tempDir()
         #expect(try Self.cli(["migrate"], Self.env(source, dir)).0 == 0)
         _ = try DatabaseTests.psql(source, Self.fixture)
-        let s3 = ["BACKUP_S3_BUCKET": "backups", "BACKUP_S3_ENDPOINT": "http://127.0.0.1:\(moto.port)", "BACKUP_S3_ACCESS_KEY_ID": "test-key",
+        // Enough incompressible data for a file above one 5 MiB part: the upload is multipart.
+        _ = try DatabaseTests.psql(source, """
+            INSERT INTO reconciliation_records (project_id, data_source_id, external_id, transaction_date, amount, currency, description)
+            SELECT '00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000d2', 'M' || g, DATE '2024-01-01', g, 'EUR',
+                   md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text)
+            FROM generate_series(1, 120000) g
+            """)
+        let s3 = ["BACKUP_S3_PART_SIZE_MB": "5", "BACKUP_S3_BUCKET": "backups", "BACKUP_S3_ENDPOINT": "http://127.0.0.1:\(moto.port)", "BACKUP_S3_ACCESS_KEY_ID": "test-key",
                   "BACKUP_S3_SECRET_ACCESS_KEY": "test-secret", "BACKUP_S3_PREFIX": "nightly/", "BACKUP_KEEP_DAILY": "1", "BACKUP_KEEP_WEEKLY": "0",
                   "BACKUP_KEEP_MONTHLY": "0", "BACKUP_KEEP_YEARLY": "0"]
         for _ in 0..<3 {
@@ -234,6 +241,8 @@ import Testing
         #expect(listing.filter { $0.hasSuffix(".apibk") }.count == 1 && listing.filter { $0.hasSuffix(".manifest.json") }.count == 1, "\(listing)")
         #expect(listing.allSatisfy { $0.hasPrefix("nightly/") })
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".apibk") }.count == 1)
+        let size = try FileManager.default.attributesOfItem(atPath: try Self.newestBackup(dir))[.size] as? Int ?? 0
+        #expect(size > 5 << 20, "the backup (\(size) bytes) went up in several parts")
         #expect(try DatabaseTests.psql(source, "SELECT count(*) FROM backups WHERE status = 'expired'") == "2")
         let (ls, lout) = try Self.cli(["backup", "list"], Self.env(source, dir, s3))
         #expect(ls == 0 && lout.contains("s3://backups/nightly/"), "\(lout)")
