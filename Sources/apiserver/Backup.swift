@@ -1,3 +1,4 @@
+import AppAssembly
 import ArgumentParser
 import Backups
 import Foundation
@@ -18,14 +19,30 @@ struct Backup: ParsableCommand {
     }
 
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Take a backup now (then apply retention) and print its stats.")
+        static let configuration = CommandConfiguration(
+            commandName: "run", abstract: "Take a backup now (then apply retention) and print its job run with stats.",
+            discussion: "The same run as the schedule's, under the same lock: exit 75 while another instance backs up, 1 when it fails.")
         func run() throws {
-            let (service, services, pool) = try Backup.open()
+            let environment = Environment.process()
+            let config = try Bootstrap.configuration(environment)
+            let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
             defer { services.database.shutdown() }
-            let stats = try service.runNow(pool: pool, logger: Bootstrap.quietLogger())
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(stats), as: UTF8.self))
+            if config.migrateOnStart { try services.database.migrate(logger: Bootstrap.quietLogger()) }
+            _ = try Bootstrap.exitingOnConfigError { try AppAssembly.build(services) }
+            switch try services.jobs.startRun(BackupsFeature.job, payload: #"{"trigger":"manual"}"#, trigger: "manual") {
+            case .busy(let id):
+                Bootstrap.writeStderr("a backup is already running\(id.map { " (run \($0))" } ?? "")\n")
+                throw ExitCode(75)
+            case .started(let id):
+                guard let record = try services.jobs.waitForFinish(id, timeoutMs: 24 * 3_600_000) else { throw ExitCode(1) }
+                let e = JSONEncoder()
+                e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try e.encode(record), as: UTF8.self))
+                if record.status != "succeeded" {
+                    Bootstrap.writeStderr("backup \(record.status): \(record.error ?? "")\n")
+                    throw ExitCode(1)
+                }
+            }
         }
     }
 

@@ -104,11 +104,12 @@ import Testing
         // Restore into a fresh database: identical contents, and sequences continue after the restored ids.
         let (rs, rout) = try Self.cli(["restore", file, "--into", target], Self.env(source, dir))
         #expect(rs == 0, "\(rout)")
-        // The backup's own `backups` row was in the snapshot as running; a restore marks it failed.
+        // The backup's own job run and `backups` row were in the snapshot, running; a restore marks the row failed.
         var restored = try Self.checksums(target)
         #expect(try DatabaseTests.psql(target, "SELECT count(*) FROM backups WHERE status = 'running'") == "0")
         #expect(try DatabaseTests.psql(target, "SELECT count(*) FROM backups") == "2")
-        restored["backups"] = before["backups"]
+        #expect(try DatabaseTests.psql(target, "SELECT count(*) FROM job_runs WHERE job = 'backup'") == "1")
+        for ownRun in ["backups", "job_runs"] { restored[ownRun] = before[ownRun] }
         #expect(restored == before)
         #expect(try DatabaseTests.psql(target, "INSERT INTO audit_logs (action, resource_type) VALUES ('x', 'y') RETURNING id > 1").hasPrefix("t"))
         // A target with data is refused unless --replace.
@@ -116,7 +117,7 @@ import Testing
         #expect(again != 0 && aout.contains("not empty"), "\(aout)")
         #expect(try Self.cli(["restore", file, "--into", target, "--replace"], Self.env(source, dir)).0 == 0)
         var replaced = try Self.checksums(target)
-        replaced["backups"] = before["backups"]
+        for ownRun in ["backups", "job_runs"] { replaced[ownRun] = before[ownRun] }
         #expect(replaced == before)
     }
 
@@ -210,6 +211,9 @@ import Testing
         let (status, out) = try Self.cli(["backup"], Self.env(source, dir))
         #expect(status == 0, "\(out)")
         #expect(try Self.cli(["backup", "verify", try Self.newestBackup(dir)], Self.env(source, dir)).0 == 0)
+        // The killed run's row is closed as interrupted by the next run.
+        #expect(try DatabaseTests.psql(source, "SELECT count(*) FROM backups WHERE status = 'running'") == "0")
+        #expect(try DatabaseTests.psql(source, "SELECT count(*) FROM backups WHERE error LIKE 'interrupted%'") == "1")
     }
 
     @Test func offSiteCopiesUploadListRestoreAndPruneInS3() throws {
@@ -252,7 +256,8 @@ import Testing
         let (rs, rout) = try Self.cli(["restore", "s3://backups/\(key)", "--into", target], Self.env(source, dir, s3))
         #expect(rs == 0, "\(rout)")
         let a = try Self.checksums(source), b = try Self.checksums(target)
-        #expect(a.filter { $0.key != "backups" && $0.key != "audit_logs" } == b.filter { $0.key != "backups" && $0.key != "audit_logs" })
+        let ownRuns: Set<String> = ["backups", "audit_logs", "job_runs"]
+        #expect(a.filter { !ownRuns.contains($0.key) } == b.filter { !ownRuns.contains($0.key) })
         // A dry run shows without deleting.
         let (ps, pout) = try Self.cli(["backup", "prune", "--dry-run"], Self.env(source, dir, s3))
         #expect(ps == 0 && pout.contains("would delete 0"), "\(pout)")

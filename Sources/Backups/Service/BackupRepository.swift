@@ -34,6 +34,13 @@ enum BackupRepository: StatementCatalog {
         }
     }
 
+    /// Rows of runs whose process ended before they finished (called under the backup job's
+    /// lock, so no other backup is running).
+    static let interrupted: PostgresQuery = """
+        UPDATE backups SET status = 'failed', finished_at = now(), error = 'interrupted: its process ended before it finished'
+        WHERE status = 'running'
+        """
+
     static func start(retentionClass: String) -> PostgresQuery {
         "INSERT INTO backups (kind, retention_class) VALUES ('full', \(retentionClass)) RETURNING id"
     }
@@ -72,7 +79,7 @@ enum BackupRepository: StatementCatalog {
 
     static var statements: [PostgresQuery] {
         let id = UUID()
-        return [start(retentionClass: "daily"), succeeded(id, location: "x", size: 1, sha256: String(repeating: "a", count: 64), tables: ["t"]),
+        return [interrupted, start(retentionClass: "daily"), succeeded(id, location: "x", size: 1, sha256: String(repeating: "a", count: 64), tables: ["t"]),
                 failed(id, error: "x"), expired(id), list, lastStatus, lastSuccess]
     }
 }

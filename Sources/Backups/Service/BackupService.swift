@@ -43,7 +43,10 @@ public final class BackupService: Sendable {
     func run(pool: ConnectionPool, retentionClass: String, logger: Logger, progress: (String) -> Void = { _ in }) throws -> RunStats {
         let key = try key()
         let started = Date()
-        let id = try pool.transaction { tx in try tx.query(BackupRepository.start(retentionClass: retentionClass)).first!.decode("id", as: UUID.self) }
+        let id = try pool.transaction { tx in
+            try tx.query(BackupRepository.interrupted)
+            return try tx.query(BackupRepository.start(retentionClass: retentionClass)).first!.decode("id", as: UUID.self)
+        }
         do {
             let written = try BackupWriter.write(pool: pool, key: key, directory: config.directory, id: id.uuidString.lowercased(), progress: progress)
             let verifyStart = Date()
