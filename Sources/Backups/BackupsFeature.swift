@@ -65,8 +65,9 @@ public struct BackupsFeature: Feature {
     }
 
     public func start() throws {
-        // Every instance shows when the last backup (of any instance) succeeded, for the alert.
-        let pool = services.database.pool, metrics = self.metrics
+        // Every instance shows when the last backup (of any instance) succeeded, for the alert;
+        // on the jobs' pool, never a request's connection.
+        let pool = services.jobs.pool, metrics = self.metrics
         Background.detached(name: "backup-gauge") {
             while true {
                 let latest: Double?? = try? pool.withConnection { c in
