@@ -51,6 +51,9 @@ let package = Package(
             "Platform", "HTTPServer", "HTTPClient", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Reconciliation: so far its pure parsing code (CSV dialects, amounts, dates).
+        .target(name: "Reconciliation", dependencies: ["SystemSupport"]),
+
         // The composition root: the features and how the application is assembled.
         .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "Backups", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
@@ -77,6 +80,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto"]),
+        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation"]),
         .testTarget(name: "BackupsTests", dependencies: ["Backups", "Platform", "Crypto", "Postgres"]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Platform", "Crypto"]),
         .testTarget(name: "MarketsTests", dependencies: ["Markets", "Platform", "Postgres", "SystemSupport"]),

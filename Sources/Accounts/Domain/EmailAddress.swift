@@ -1,9 +1,11 @@
+import SystemSupport
+
 /// An email address as accounts store it: trimmed, the domain lower-cased (the local part keeps
 /// its case, as RFC 5321 allows it to matter; uniqueness ignores case anyway).
 public enum EmailAddress {
     /// The normalised address, or nil with the reason it is not acceptable.
     public static func normalize(_ raw: String) -> Result<String, Problem> {
-        let trimmed = raw.trimmingSpaces()
+        let trimmed = raw.trimmingWhitespace()
         guard !trimmed.isEmpty else { return .failure(.init("is required")) }
         guard trimmed.unicodeScalars.count <= 254 else { return .failure(.init("must be at most 254 characters")) }
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
@@ -27,14 +29,5 @@ public enum EmailAddress {
     public struct Problem: Error, Equatable {
         public let issue: String
         init(_ issue: String) { self.issue = issue }
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

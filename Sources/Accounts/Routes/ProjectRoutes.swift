@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Platform
+import SystemSupport
 
 /// /api/v1/projects and /api/v1/projects/:id/members.
 enum ProjectRoutes {
@@ -158,7 +159,7 @@ enum ProjectRoutes {
     }
 
     static func validName(_ raw: String) throws -> String {
-        let name = raw.trimmingSpaces()
+        let name = raw.trimmingWhitespace()
         guard (1...255).contains(name.unicodeScalars.count) else {
             throw AppError.validation([FieldIssue(field: "name", issue: "must be 1 to 255 characters (not only spaces)")])
         }

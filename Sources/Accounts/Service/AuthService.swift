@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Platform
+import SystemSupport
 import Postgres
 
 /// Registration, login, token refresh with rotation and reuse detection, logout, password
@@ -67,7 +68,7 @@ final class AuthService: Sendable {
     // MARK: Login
 
     func login(email raw: String, password: String, info: RequestInfo) throws -> TokenPair {
-        let email = (try? Self.normalizedEmail(raw)) ?? raw.trimmingSpaces()
+        let email = (try? Self.normalizedEmail(raw)) ?? raw.trimmingWhitespace()
         let key = email.lowercased()
         try checkThrottle(key: key, ip: info.ip)
         let user = try pool.transaction { tx in try tx.query(UserRepository.byEmail(email)).first.map(UserRecord.decode) }
