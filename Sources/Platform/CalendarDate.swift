@@ -1,3 +1,4 @@
+import SystemSupport
 import Postgres
 
 /// Calendar dates from text.
@@ -6,15 +7,7 @@ public enum CalendarDate {
     public static func parse(_ text: String) -> PostgresDate? {
         let b = Array(text.utf8)
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-              let d = PostgresDate(text), (1...9999).contains(d.year), d.day <= daysIn(month: d.month, year: d.year) else { return nil }
+              let d = PostgresDate(text), (1...9999).contains(d.year), d.day <= Gregorian.daysIn(month: d.month, year: d.year) else { return nil }
         return d
-    }
-
-    public static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 }

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// A calendar day as a count of days since 1970-01-01 (UTC): the strategy and the simulation
 /// compare and step dates millions of times, so they use a plain integer, not a struct of
 /// year, month and day. Conversions use Howard Hinnant's civil-calendar algorithms (proleptic
@@ -30,7 +32,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
             return v
         }
         guard let y = digits(0..<4), let m = digits(5..<7), let d = digits(8..<10), y >= 1, (1...12).contains(m),
-              d >= 1, d <= Day.daysIn(month: m, year: y) else { return nil }
+              d >= 1, d <= Gregorian.daysIn(month: m, year: y) else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
@@ -83,12 +85,4 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func + (a: Day, days: Int) -> Day { Day(a.number + days) }
     public static func - (a: Day, days: Int) -> Day { Day(a.number - days) }
     public static func - (a: Day, b: Day) -> Int { a.number - b.number }
-
-    public static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
 }

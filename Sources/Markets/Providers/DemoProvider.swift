@@ -78,11 +78,7 @@ public struct DemoProvider: MarketDataProvider {
                        vol: 0.01 + Double(r.next() % 20) / 1000, beta: 1.0, marketCap: 1e10 + Double(r.next() % 1000) * 1e9)
     }
 
-    static func hash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    static func hash(_ s: String) -> UInt64 { FNV1a.hash(s) }
 
     /// A standard normal draw from twelve uniforms (Irwin-Hall): arithmetic only.
     static func normal(_ r: inout SplitMix64) -> Double {

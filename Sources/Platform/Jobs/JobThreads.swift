@@ -79,14 +79,7 @@ extension JobRunner {
 
     /// A stable 63-bit advisory lock key per job name (FNV-1a). Public so a feature can take
     /// the same lock in a transaction (`pg_try_advisory_xact_lock`) to keep out of a run's way.
-    public static func lockKey(_ name: String) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in "job:\(name)".utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        return Int(h >> 1)
-    }
+    public static func lockKey(_ name: String) -> Int { Int(FNV1a.hash("job:\(name)") >> 1) }
 
     /// Claims and runs queued jobs until stopped; idles on the runner's signal between polls.
     func runWorker() {

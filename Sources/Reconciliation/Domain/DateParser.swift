@@ -26,16 +26,8 @@ public enum DateFormat: String, Sendable, CaseIterable {
         case .compact:
             if t.count == 8, let v = Int(t), t.allSatisfy(\.isNumber) { parts = (v / 10_000, v / 100 % 100, v % 100) }
         }
-        guard let (y, m, d) = parts, (1900...2200).contains(y), (1...12).contains(m), d >= 1, d <= Self.daysIn(month: m, year: y) else { return nil }
+        guard let (y, m, d) = parts, (1900...2200).contains(y), (1...12).contains(m), d >= 1, d <= Gregorian.daysIn(month: m, year: y) else { return nil }
         return (y, m, d)
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 
     /// The formats that read every value; `auto` resolves to the only one (nil when none or
