@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import SystemSupport
 
 /// Takes a backup: one REPEATABLE READ, READ ONLY transaction (a consistent snapshot of every
 /// table), each table streamed with COPY through gzip and AES-256-GCM to a temporary file,
@@ -88,53 +89,13 @@ enum BackupWriter {
         try encryptor.finish()
         manifest.compressedBytes = compressedBytes
         try file.syncAndClose()
-        guard rename(temp, path) == 0 else { throw EncryptedStream.Failure("cannot rename \(temp) (errno \(errno))") }
+        try SyncedFile.rename(temp, to: path)
         completed = true
-        SyncedFile.syncDirectory(directory)
         let (size, digest) = try BackupNames.sizeAndDigest(path)
         manifest.fileBytes = size
         manifest.fileSHA256 = digest
         try BackupNames.writeManifest(manifest, beside: path)
         return Result(path: path, manifest: manifest)
-    }
-}
-
-/// A file written with write(2), fsynced before it is renamed into place.
-final class SyncedFile {
-    private var fd: Int32
-    init(creating path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw EncryptedStream.Failure("cannot create \(path) (errno \(errno))") }
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw EncryptedStream.Failure("write failed (errno \(errno))") }
-            offset += n
-        }
-    }
-
-    func syncAndClose() throws {
-        guard fsync(fd) == 0 else { throw EncryptedStream.Failure("fsync failed (errno \(errno))") }
-        close()
-    }
-
-    func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
-    }
-
-    deinit { close() }
-
-    static func syncDirectory(_ dir: String) {
-        let d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if d >= 0 {
-            fsync(d)
-            Glibc.close(d)
-        }
     }
 }
 
@@ -163,11 +124,7 @@ enum BackupNames {
     static func manifestPath(_ path: String) -> String { path + ".manifest.json" }
 
     static func writeManifest(_ m: BackupManifest, beside path: String) throws {
-        let target = manifestPath(path)
-        let file = try SyncedFile(creating: target + ".partial")
-        try file.write(Array(try encoder.encode(m)))
-        try file.syncAndClose()
-        guard rename(target + ".partial", target) == 0 else { throw EncryptedStream.Failure("cannot write \(target)") }
+        try SyncedFile.writeAtomically(Array(try encoder.encode(m)), to: manifestPath(path))
     }
 
     static func sizeAndDigest(_ path: String) throws -> (Int, String) {

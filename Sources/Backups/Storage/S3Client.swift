@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPClient
+import SystemSupport
 
 /// An S3-compatible object store (path-style URLs), signed with SigV4: single PUT for small
 /// files, multipart upload for large ones, ranged GETs to download in constant memory,

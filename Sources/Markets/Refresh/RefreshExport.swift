@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import SystemSupport
 
 /// Before a refresh's transaction, the rows it can change are exported to a gzip file with a
 /// manifest beside it (tables, row counts, SHA-256 of each table's rows and of the file), so an
@@ -72,10 +73,10 @@ public enum RefreshExport {
         let path = "\(directory)/refresh-\(stamp).tsv.gz"
         let manifest = Manifest(createdAt: ISO8601DateFormatter().string(from: now), pricesFrom: pricesFrom?.description,
                                 tables: tableEntries, fileSHA256: SHA256.hex(compressed))
-        try AtomicFile.write(Data(compressed), to: path)
+        try SyncedFile.writeAtomically(compressed, to: path)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(manifest), to: manifestPath(for: path))
+        try SyncedFile.writeAtomically(Array(try encoder.encode(manifest)), to: manifestPath(for: path))
         try prune(directory: directory, keep: keep)
         return (path, manifest)
     }
@@ -168,39 +169,6 @@ public enum RefreshExport {
             start = i + 1
         }
         return out
-    }
-}
-
-/// Writes a file atomically: a temporary file, fsync, rename, fsync of the directory.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ExportError("cannot create \(tmp): errno \(errno)") }
-        var ok = true
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 {
-                    if n < 0 && errno == EINTR { continue }
-                    ok = false
-                    return
-                }
-                offset += n
-            }
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw ExportError("cannot write \(path): errno \(errno)")
-        }
-        let dir = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
     }
 }
 
