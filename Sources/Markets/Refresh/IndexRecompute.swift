@@ -8,8 +8,8 @@ enum IndexRecompute {
         var lastValue: Double?
     }
 
+    /// The caller has run `RefreshRepository.prepareSession` in this transaction.
     static func run(_ tx: Transaction, stats: inout RefreshStats) throws -> Outcome {
-        try RefreshRepository.prepareSession(tx)
         guard let strategy = try StrategyRepository.load(tx) else { throw ExportError("no active strategy configuration") }
         var universe: [PriceSeries] = []
         var benchmark: PriceSeries?

@@ -38,6 +38,7 @@ final class StrategyService: Sendable {
             var stats: RefreshStats?
             if recompute {
                 var s = RefreshStats(mode: "recompute", provider: "none")
+                try RefreshRepository.prepareSession(tx)
                 _ = try IndexRecompute.run(tx, stats: &s)
                 stats = s
                 try tx.query("SELECT pg_notify(\(RefreshService.channel), \(#"{"strategy_version":\#(stored.version)}"#))")
