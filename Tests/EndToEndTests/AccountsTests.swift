@@ -153,15 +153,25 @@ import Testing
         #expect(try DatabaseTests.psql(url, "SELECT password_hash FROM users WHERE email = 'gina@example.com'").hasPrefix("$scrypt$ln=10,"))
         _ = try Self.login(s, "gina@example.com")
         #expect(try DatabaseTests.psql(url, "SELECT password_hash FROM users WHERE email = 'gina@example.com'").hasPrefix("$scrypt$ln=14,"))
+        // Pairs measured back to back, so load from other tests running at the same time hits
+        // both sides of a pair alike; the median of the pairs' relative differences is the
+        // systematic difference, and it must stay within 20%.
+        var differences: [Double] = []
         var known: [Double] = [], unknown: [Double] = []
-        for i in 0..<24 {
-            let email = i % 2 == 0 ? "frank@example.com" : "nobody\(i)@example.com"
-            let start = Date()
-            #expect(try Self.post(s, "/api/v1/auth/login", #"{"email":"\#(email)","password":"not the password!"}"#).status == 401)
-            (i % 2 == 0 ? { known.append(Date().timeIntervalSince(start)) } : { unknown.append(Date().timeIntervalSince(start)) })()
+        for i in 0..<20 {
+            var pair: [Double] = []
+            for email in ["frank@example.com", "nobody\(i)@example.com"] {
+                let start = Date()
+                #expect(try Self.post(s, "/api/v1/auth/login", #"{"email":"\#(email)","password":"not the password!"}"#).status == 401)
+                pair.append(Date().timeIntervalSince(start))
+            }
+            known.append(pair[0])
+            unknown.append(pair[1])
+            differences.append((pair[0] - pair[1]) / max(pair[0], pair[1]))
         }
+        let median = differences.sorted()[differences.count / 2]
         let k = known.sorted()[known.count / 2], u = unknown.sorted()[unknown.count / 2]
-        #expect(abs(k - u) / max(k, u) < 0.2, "median known \(k) s, unknown \(u) s")
+        #expect(abs(median) < 0.2, "median pair difference \(median); median known \(k) s, unknown \(u) s")
     }
 
     @Test func projectsAreVisibleOnlyToMembersAndRolesLimitWhatTheyDo() throws {
