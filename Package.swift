@@ -51,11 +51,16 @@ let package = Package(
             "Platform", "HTTPServer", "HTTPClient", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Reconciliation: so far its pure parsing code (CSV dialects, amounts, dates).
-        .target(name: "Reconciliation", dependencies: ["SystemSupport"]),
+        .target(name: "Reconciliation", dependencies: [
+            "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Generated reconciliation data with known truth, for tests and benchmarks; not shipped.
+        .target(name: "ReconciliationFixtures", dependencies: ["Reconciliation"]),
+        // Matcher quality and speed for scripts/bench-reconciliation; not shipped.
+        .executableTarget(name: "reconbench", dependencies: ["Reconciliation", "ReconciliationFixtures"]),
 
         // The composition root: the features and how the application is assembled.
-        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "Backups", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "Backups", "Reconciliation", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
             "AppAssembly", "Accounts", "Backups", "Markets", "Platform", "HTTPServer", "SystemSupport",
@@ -80,7 +85,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto"]),
-        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation"]),
+        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "ReconciliationFixtures", "Platform", "Postgres"]),
         .testTarget(name: "BackupsTests", dependencies: ["Backups", "Platform", "Crypto", "Postgres"]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Platform", "Crypto"]),
         .testTarget(name: "MarketsTests", dependencies: ["Markets", "Platform", "Postgres", "SystemSupport"]),

@@ -27,6 +27,7 @@ public struct AccountsFeature: Feature {
         users = UserAdminService(pool: pool)
         audit = AuditService(pool: pool)
         projects = ProjectService(pool: pool)
+        services.projectAccess.install(projects)
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {

@@ -5,13 +5,15 @@ import Logging
 import Markets
 import Platform
 import Postgres
+import Reconciliation
 
 /// The composition root: which features the product has, and how the application is put
 /// together from the shared services. `serve` and every other subcommand start here, and the
 /// assembly tests check what spans all features (.env.example, statements, routes).
 public enum AppAssembly {
     /// Every feature, in registration order.
-    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, AccountsFeature.self, MarketsFeature.self, BackupsFeature.self]
+    public static let features: [any Feature.Type] = [DiagnosticsFeature.self, AccountsFeature.self, MarketsFeature.self, BackupsFeature.self,
+                                                         ReconciliationFeature.self]
 
     /// Every repository of the platform and the features (for the drift test).
     public static var statementCatalogs: [any StatementCatalog.Type] {

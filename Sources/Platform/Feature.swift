@@ -59,6 +59,8 @@ public final class AppServices: Sendable {
     public let jobs: JobRunner
     /// Per-client request limits: this instance's memory, or shared through Redis.
     public let rateLimiter: any RateLimiter
+    /// Project authorization for features that keep data in projects (installed by accounts).
+    public let projectAccess = ProjectAccess()
 
     public init(config: AppConfig, environment: Environment, logger: Logger) throws {
         self.config = config

@@ -163,3 +163,26 @@ enum TopLevelKeys {
         }
     }
 }
+
+/// Unknown fields in a nested object of a request body (top-level ones are caught by
+/// `StrictDecodable`): 400 naming each as "path.field".
+public enum NestedFields {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Also refuses an explicit null for any field not in `nullable` (absent is fine).
+    public static func check(_ decoder: Decoder, allowed: Set<String>, path: String, nullable: Set<String> = []) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+        let unknown = c.allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw AppError.validation(unknown.map { FieldIssue(field: name($0), issue: "is not a known field") }, message: "The body has unknown fields")
+        }
+        let nulls = try c.allKeys.filter { try !nullable.contains($0.stringValue) && (try c.decodeNil(forKey: $0)) }.map(\.stringValue).sorted()
+        if !nulls.isEmpty { throw AppError.validation(nulls.map { FieldIssue(field: name($0), issue: "must not be null") }) }
+    }
+}

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Glibc
 import SystemSupport
 import HTTPServer
@@ -70,6 +71,18 @@ public final class RequestContext {
     public func parameter(_ name: String) throws -> String {
         guard let v = parameters[name] else { throw AppError.validation([FieldIssue(field: name, issue: "is required")]) }
         return v
+    }
+
+    /// A path parameter that must be a UUID (400 naming it otherwise).
+    public func uuidParameter(_ name: String) throws -> UUID {
+        guard let id = UUID(uuidString: try parameter(name)) else { throw AppError.validation([FieldIssue(field: name, issue: "must be a UUID")]) }
+        return id
+    }
+
+    /// Who is calling; 401 on a route that let an anonymous caller through.
+    public func requirePrincipal() throws -> Principal {
+        guard let p = principal else { throw AppError(.unauthorized, "Authentication required") }
+        return p
     }
 
     /// A success envelope around `data`.

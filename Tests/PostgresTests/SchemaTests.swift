@@ -190,7 +190,7 @@ import Foundation
             let jobs = try plan("SELECT id FROM reconciliation_jobs WHERE project_id = '\(Self.project)' AND status = 'running'")
             #expect(jobs.contains("reconciliation_jobs_project_status_idx"), "\(jobs)")
             let matches = try plan("SELECT id, confidence FROM matches WHERE job_id = '\(Self.job)' ORDER BY confidence DESC LIMIT 50")
-            #expect(matches.contains("matches_job_confidence_idx"), "\(matches)")
+            #expect(matches.contains("matches_job_confidence_id_idx"), "\(matches)")
         }
     }
 }

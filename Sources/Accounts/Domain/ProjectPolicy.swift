@@ -1,3 +1,5 @@
+import Platform
+
 /// The one policy deciding every project action (accounts and reconciliation ask it).
 public enum ProjectPolicy {
     public enum Role: String, Sendable, CaseIterable, Comparable {
@@ -7,14 +9,8 @@ public enum ProjectPolicy {
         public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
     }
 
-    public enum Action: String, Sendable, CaseIterable {
-        /// See the project, its data, jobs and matches.
-        case read
-        /// Upload and change data, run jobs, resolve matches.
-        case write
-        /// Rename, change settings, delete, manage members.
-        case manage
-    }
+    /// The actions, shared with every feature through the platform seam.
+    public typealias Action = ProjectAction
 
     public enum Decision: Sendable, Equatable {
         case allow

@@ -54,7 +54,7 @@ enum AdminRoutes {
             guard body.role != nil || body.active != nil else {
                 throw AppError.validation([FieldIssue(field: "body", issue: "give role, active or both")])
             }
-            let principal = try AuthRoutes.principal(context)
+            let principal = try context.requirePrincipal()
             return try context.success(UserView(user: try users.update(id, role: body.role, active: body.active, by: principal,
                                                                        info: RequestInfo(request, context))))
         }

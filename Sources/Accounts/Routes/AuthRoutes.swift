@@ -56,30 +56,26 @@ enum AuthRoutes {
         }
         try routes.post("/api/v1/auth/logout", RouteOptions(access: .authenticated, doc: RouteDoc(
             "End this session: its refresh token and access tokens stop working at once", tag: "auth", data: done))) { request, context in
-            try auth.logout(try principal(context), info: RequestInfo(request, context))
+            try auth.logout(try context.requirePrincipal(), info: RequestInfo(request, context))
             return try context.success(["done": true])
         }
         try routes.post("/api/v1/auth/logout-all", RouteOptions(access: .authenticated, doc: RouteDoc(
             "End every session of the account", tag: "auth", data: done))) { request, context in
-            try auth.logoutAll(try principal(context), info: RequestInfo(request, context))
+            try auth.logoutAll(try context.requirePrincipal(), info: RequestInfo(request, context))
             return try context.success(["done": true])
         }
         try routes.get("/api/v1/auth/me", RouteOptions(access: .authenticated, doc: RouteDoc(
             "The account of the access token", tag: "auth", data: user))) { _, context in
-            try context.success(UserView(user: try auth.me(try principal(context))))
+            try context.success(UserView(user: try auth.me(try context.requirePrincipal())))
         }
         try routes.post("/api/v1/auth/change-password", RouteOptions(access: .authenticated, maxBodyBytes: small, doc: RouteDoc(
             "Change the password (the other sessions end)", tag: "auth",
             requestBody: .object([("current_password", .string(maxLength: 1024)), ("new_password", .string(maxLength: 1024))],
                                  required: ["current_password", "new_password"]), data: done))) { request, context in
             let body = try JSONBody.decode(PasswordChange.self, from: request)
-            try auth.changePassword(try principal(context), current: body.currentPassword, new: body.newPassword, info: RequestInfo(request, context))
+            try auth.changePassword(try context.requirePrincipal(), current: body.currentPassword, new: body.newPassword, info: RequestInfo(request, context))
             return try context.success(["done": true])
         }
     }
 
-    static func principal(_ context: RequestContext) throws -> Principal {
-        guard let p = context.principal else { throw AppError(.unauthorized, "Authentication required") }
-        return p
-    }
 }

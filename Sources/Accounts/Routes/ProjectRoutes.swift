@@ -65,7 +65,7 @@ enum ProjectRoutes {
             let b = try JSONBody.decode(NewProject.self, from: request)
             let name = try validName(b.name)
             try validDescription(b.description)
-            let created = try projects.create(try AuthRoutes.principal(context), name: name, description: b.description,
+            let created = try projects.create(try context.requirePrincipal(), name: name, description: b.description,
                                               settings: try settingsText(b.settings) ?? "{}", info: RequestInfo(request, context))
             return try context.success(ProjectView(project: created), status: .created)
         }
@@ -86,42 +86,42 @@ enum ProjectRoutes {
                 }
             }
             try q.validate()
-            let page = try projects.list(try AuthRoutes.principal(context), query: text.flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit)
+            let page = try projects.list(try context.requirePrincipal(), query: text.flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.project.id.uuidString.lowercased()]).encoded } : nil
             return try context.success(page.map { ProjectView(project: $0.project) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
         }
         try routes.get("/api/v1/projects/:id", RouteOptions(access: .authenticated, doc: RouteDoc(
             "One project (404 unless the caller is a member or an administrator)", tag: "projects", parameters: [idParameter], data: project))) { _, context in
-            try context.success(ProjectView(project: try projects.get(try AuthRoutes.principal(context), try uuid(context, "id"))))
+            try context.success(ProjectView(project: try projects.get(try context.requirePrincipal(), try context.uuidParameter("id"))))
         }
         try routes.patch("/api/v1/projects/:id", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
             "Change name, description or settings (owners)", tag: "projects", parameters: [idParameter], requestBody: writable, data: project))) { request, context in
-            let id = try uuid(context, "id")
+            let id = try context.uuidParameter("id")
             let b = try JSONBody.decode(ProjectPatch.self, from: request)
             let name = try b.name.map(validName)
             if case .some(.some(let d)) = b.description { try validDescription(d) }
             guard b.name != nil || b.description != nil || b.settings != nil else {
                 throw AppError.validation([FieldIssue(field: "body", issue: "give name, description or settings")])
             }
-            let updated = try projects.update(try AuthRoutes.principal(context), id, name: name, description: b.description,
+            let updated = try projects.update(try context.requirePrincipal(), id, name: name, description: b.description,
                                               settings: try settingsText(b.settings), info: RequestInfo(request, context))
             return try context.success(ProjectView(project: updated))
         }
         try routes.delete("/api/v1/projects/:id", RouteOptions(access: .authenticated, doc: RouteDoc(
             "Delete a project (owners; soft: its name can be used again)", tag: "projects", parameters: [idParameter],
             data: .object([("deleted", .boolean)], required: ["deleted"])))) { request, context in
-            try projects.delete(try AuthRoutes.principal(context), try uuid(context, "id"), info: RequestInfo(request, context))
+            try projects.delete(try context.requirePrincipal(), try context.uuidParameter("id"), info: RequestInfo(request, context))
             return try context.success(["deleted": true])
         }
         try routes.get("/api/v1/projects/:id/members", RouteOptions(access: .authenticated, doc: RouteDoc(
             "The project's members", tag: "projects", parameters: [idParameter], data: .array(member)))) { _, context in
-            try context.success(try projects.members(try AuthRoutes.principal(context), try uuid(context, "id")).map(MemberView.init))
+            try context.success(try projects.members(try context.requirePrincipal(), try context.uuidParameter("id")).map(MemberView.init))
         }
         try routes.post("/api/v1/projects/:id/members", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
             "Add a member by user_id or user_email (owners)", tag: "projects", parameters: [idParameter],
             requestBody: .object([("user_id", .string(format: "uuid")), ("user_email", .string(maxLength: 320)), ("role", .string(enumValues: roles))],
                                  required: ["role"]), status: 201, data: member))) { request, context in
-            let id = try uuid(context, "id")
+            let id = try context.uuidParameter("id")
             let b = try JSONBody.decode(NewMember.self, from: request)
             let role = try validRole(b.role)
             var user: UUID?
@@ -133,29 +133,24 @@ enum ProjectRoutes {
             case (nil, let e?): email = try AuthService.normalizedEmail(e)
             default: throw AppError.validation([FieldIssue(field: "user_id", issue: "give exactly one of user_id and user_email")])
             }
-            let added = try projects.addMember(try AuthRoutes.principal(context), id, user: user, email: email, role: role, info: RequestInfo(request, context))
+            let added = try projects.addMember(try context.requirePrincipal(), id, user: user, email: email, role: role, info: RequestInfo(request, context))
             return try context.success(MemberView(member: added), status: .created)
         }
         try routes.patch("/api/v1/projects/:id/members/:user_id", RouteOptions(access: .authenticated, maxBodyBytes: body, doc: RouteDoc(
             "Change a member's role (owners; the last owner cannot be demoted)", tag: "projects", parameters: [idParameter, userParameter],
             requestBody: .object([("role", .string(enumValues: roles))], required: ["role"]), data: member))) { request, context in
             let b = try JSONBody.decode(MemberPatch.self, from: request)
-            let updated = try projects.updateMember(try AuthRoutes.principal(context), try uuid(context, "id"), user: try uuid(context, "user_id"),
+            let updated = try projects.updateMember(try context.requirePrincipal(), try context.uuidParameter("id"), user: try context.uuidParameter("user_id"),
                                                     role: try validRole(b.role), info: RequestInfo(request, context))
             return try context.success(MemberView(member: updated))
         }
         try routes.delete("/api/v1/projects/:id/members/:user_id", RouteOptions(access: .authenticated, doc: RouteDoc(
             "Remove a member (owners; anyone may leave; the last owner cannot go)", tag: "projects", parameters: [idParameter, userParameter],
             data: .object([("removed", .boolean)], required: ["removed"])))) { request, context in
-            try projects.removeMember(try AuthRoutes.principal(context), try uuid(context, "id"), user: try uuid(context, "user_id"),
+            try projects.removeMember(try context.requirePrincipal(), try context.uuidParameter("id"), user: try context.uuidParameter("user_id"),
                                       info: RequestInfo(request, context))
             return try context.success(["removed": true])
         }
-    }
-
-    static func uuid(_ context: RequestContext, _ name: String) throws -> UUID {
-        guard let id = UUID(uuidString: try context.parameter(name)) else { throw AppError.validation([FieldIssue(field: name, issue: "must be a UUID")]) }
-        return id
     }
 
     static func validName(_ raw: String) throws -> String {

@@ -4,7 +4,7 @@ import Postgres
 
 /// Projects and members; every action goes through `ProjectPolicy` inside the transaction
 /// that performs it.
-final class ProjectService: Sendable {
+final class ProjectService: ProjectAuthorizer {
     let pool: ConnectionPool
 
     init(pool: ConnectionPool) { self.pool = pool }
@@ -27,6 +27,10 @@ final class ProjectService: Sendable {
         case .hidden: throw Self.hiddenError
         case .forbidden: throw AppError(.forbidden, "Your role in this project does not allow this")
         }
+    }
+
+    func authorize(_ tx: Transaction, project: UUID, principal: Principal, action: ProjectAction) throws {
+        _ = try authorize(tx, project, principal, action)
     }
 
     func create(_ principal: Principal, name: String, description: String?, settings: String, info: RequestInfo) throws -> ProjectRecord {

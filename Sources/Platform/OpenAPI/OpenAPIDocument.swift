@@ -61,6 +61,9 @@ public enum OpenAPIDocument {
         }
         if let body = doc.requestBody {
             parts.append("\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{\"schema\":\(body.json())}}}")
+        } else if !doc.requestContentTypes.isEmpty {
+            let types = doc.requestContentTypes.map { "\(quote($0)):{\"schema\":{\"type\":\"string\"}}" }.joined(separator: ",")
+            parts.append("\"requestBody\":{\"required\":true,\"content\":{\(types)}}")
         }
         let access = r.options.access ?? .admin
         parts.append(access == .public ? "\"security\":[]" : "\"security\":[{\"bearer\":[]}]")

@@ -88,6 +88,8 @@ public struct RouteDoc: Sendable {
     public let parameters: [ParameterDoc]
     /// The JSON body it accepts, if any.
     public let requestBody: Schema?
+    /// Media types of a raw (non-JSON) body it accepts instead, e.g. text/csv uploads.
+    public let requestContentTypes: [String]
     /// The success status and the schema of `data` in the success envelope (nil: not an
     /// envelope, described by `rawContentType`).
     public let status: Int
@@ -98,8 +100,9 @@ public struct RouteDoc: Sendable {
     public let otherStatuses: [Int]
 
     public init(_ summary: String, tag: String, parameters: [ParameterDoc] = [], requestBody: Schema? = nil, status: Int = 200,
-                otherStatuses: [Int] = [], data: Schema?, rawContentType: String? = nil) {
+                otherStatuses: [Int] = [], data: Schema?, rawContentType: String? = nil, requestContentTypes: [String] = []) {
         self.otherStatuses = otherStatuses
+        self.requestContentTypes = requestContentTypes
         self.summary = summary
         self.tag = tag
         self.parameters = parameters

@@ -1,0 +1,89 @@
+/// The blocking index over the right side: per (currency, day) the records sorted by amount,
+/// and per (currency, reference key) the records that carry it. Candidates for a left record
+/// come from the days of its window (a binary search for its amount range on each) and from
+/// its reference keys; all pairs are never formed.
+struct CandidateIndex {
+    struct DayKey: Hashable { var currency: Int32; var day: Int32 }
+    struct TextKey: Hashable { var currency: Int32; var key: String }
+
+    let rules: MatchRules
+    let right: [PreparedRecord]
+    private var byDay: [DayKey: [(amount: Int64, index: Int32)]] = [:]
+    private var byReference: [TextKey: [Int32]] = [:]
+    /// A reference key carried by more records than this is not an identifier (a constant
+    /// like "SALARY 2024"); it is not used for candidates.
+    static let maxReferenceFanOut = 20
+    /// References may tie records further apart than the amount window: up to this many
+    /// times the date window.
+    static let referenceWindowFactor = 3
+
+    init(right: [PreparedRecord], rules: MatchRules) {
+        self.rules = rules
+        self.right = right
+        for (i, r) in right.enumerated() {
+            byDay[DayKey(currency: r.currency, day: r.day), default: []].append((r.amount, Int32(i)))
+            for d in r.documents { byReference[TextKey(currency: r.currency, key: d), default: []].append(Int32(i)) }
+        }
+        for k in byDay.keys { byDay[k]!.sort { $0.amount < $1.amount } }
+    }
+
+    func pairs(left: [PreparedRecord], scorer: PairScorer, progress: (Int) -> Void, checkCancelled: () throws -> Void) throws -> [CandidatePair] {
+        var out: [CandidatePair] = []
+        out.reserveCapacity(left.count * 4)
+        let span = BusinessDays.calendarSpan(rules.dateWindowDays)
+        let referenceSpan = BusinessDays.calendarSpan(rules.dateWindowDays * Self.referenceWindowFactor)
+        var seen: [Int32] = []
+        for (li, a) in left.enumerated() {
+            if li % 2048 == 0 {
+                try checkCancelled()
+                progress(li)
+            }
+            seen.removeAll(keepingCapacity: true)
+            let tolerance = rules.tolerance(a.amount)
+            let low = a.amount - tolerance, high = a.amount + tolerance
+            for day in (a.day - span)...(a.day + span) {
+                guard let list = byDay[DayKey(currency: a.currency, day: day)] else { continue }
+                var i = Self.lowerBound(list, low)
+                while i < list.count && list[i].amount <= high {
+                    let ri = list[i].index
+                    let b = right[Int(ri)]
+                    if (b.amount < 0) == (a.amount < 0) && abs(b.businessDay - a.businessDay) <= rules.dateWindowDays { seen.append(ri) }
+                    i += 1
+                }
+            }
+            for d in a.documents {
+                guard let list = byReference[TextKey(currency: a.currency, key: d)], list.count <= Self.maxReferenceFanOut else { continue }
+                for ri in list {
+                    let b = right[Int(ri)]
+                    guard (b.amount < 0) == (a.amount < 0), abs(Int32(b.day) - a.day) <= referenceSpan else { continue }
+                    guard abs(b.amount - a.amount) <= max(tolerance, rules.tolerance(b.amount)) else { continue }
+                    seen.append(ri)
+                }
+            }
+            if seen.count > 1 {
+                seen.sort()
+                var w = 1
+                for k in 1..<seen.count where seen[k] != seen[w - 1] {
+                    seen[w] = seen[k]
+                    w += 1
+                }
+                seen.removeLast(seen.count - w)
+            }
+            for ri in seen {
+                let e = scorer.evaluate(a, right[Int(ri)])
+                out.append(CandidatePair(left: Int32(li), right: ri, score: Float(e.score)))
+            }
+        }
+        progress(left.count)
+        return out
+    }
+
+    static func lowerBound(_ list: [(amount: Int64, index: Int32)], _ value: Int64) -> Int {
+        var lo = 0, hi = list.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if list[mid].amount < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPServer
+import Platform
+import Postgres
+
+/// A job's results as one streamed document (CSV or JSON), read through server-side cursors
+/// in one transaction: memory stays flat however many matches, and the client sees one
+/// consistent snapshot. Rejected matches are left out; their records count as unmatched.
+final class ExportService: Sendable {
+    let pool: ConnectionPool
+    let access: ProjectAccess
+    static let page = 5_000
+
+    init(pool: ConnectionPool, access: ProjectAccess) {
+        self.pool = pool
+        self.access = access
+    }
+
+    func export(_ p: Principal, project: UUID, job id: UUID, json: Bool) throws -> ResponseStream {
+        let job = try pool.transaction { tx in
+            try access.authorize(tx, project: project, principal: p, action: .read)
+            return try ReconciliationJobService.load(tx, project: project, id: id)
+        }
+        guard job.status == "completed" else { throw AppError(.conflict, "The job is \(job.status); results can be exported once it completed") }
+        let pool = self.pool
+        return ResponseStream(capacity: 256 * 1024) { out in
+            try pool.transaction { tx in
+                if json { try Self.json(tx, job, out) } else { try Self.csv(tx, job, out) }
+            }
+        }
+    }
+
+    /// Reads `q` page by page through a cursor, handing each row to `row`, writing as it goes.
+    static func each(_ tx: Transaction, _ name: String, _ q: PostgresQuery, _ out: ResponseStream, _ row: (PostgresRow, inout [UInt8]) throws -> Void) throws {
+        try tx.query(MatchRepository.declareCursor(name, q))
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(128 * 1024)
+        while true {
+            let rows = try tx.query(PostgresQuery(unsafeSQL: "FETCH \(page) FROM \(name)"))
+            if rows.count == 0 { break }
+            for r in rows { try row(r, &buffer) }
+            try out.write(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+        try tx.query(PostgresQuery(unsafeSQL: "CLOSE \(name)"))
+    }
+
+    static func json(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
+        try out.write(Array(#"{"job_id":"\#(job.id.uuidString.lowercased())","matches":["#.utf8))
+        var first = true
+        try each(tx, "export_matches", MatchRepository.exportMatches(job: job.id), out) { r, b in
+            if !first { b.append(UInt8(ascii: ",")) }
+            first = false
+            b.append(contentsOf: #"{"match_id":"\#(try r.decode("id", as: UUID.self).uuidString.lowercased())","left_ids":"#.utf8)
+            b.append(contentsOf: try r.decode("left_ids", as: String.self).utf8)
+            b.append(contentsOf: #","right_ids":"#.utf8)
+            b.append(contentsOf: try r.decode("right_ids", as: String.self).utf8)
+            b.append(contentsOf: #","confidence":\#(try r.decode("confidence", as: String.self)),"type":"\#(try r.decode("match_type", as: String.self))","status":"\#(try r.decode("status", as: String.self))"}"#.utf8)
+        }
+        for (key, source) in [("unmatched_left", job.leftSourceID), ("unmatched_right", job.rightSourceID)] {
+            try out.write(Array(#"],"\#(key)":["#.utf8))
+            first = true
+            try each(tx, "export_\(key)", MatchRepository.exportUnmatched(job: job.id, source: source), out) { r, b in
+                if !first { b.append(UInt8(ascii: ",")) }
+                first = false
+                JSONWriter.appendString(try r.decode("external_id"), to: &b)
+            }
+        }
+        try out.write(Array("]}".utf8))
+    }
+
+    static func csv(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
+        try out.write(Array("side,external_id,match_id,match_type,match_status,confidence\r\n".utf8))
+        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), out) { r, b in
+            b.append(contentsOf: "\(try r.decode("side", as: String.self)),\(csvField(try r.decode("external_id"))),\(try r.decode("id", as: UUID.self).uuidString.lowercased()),\(try r.decode("match_type", as: String.self)),\(try r.decode("status", as: String.self)),\(try r.decode("confidence", as: String.self))\r\n".utf8)
+        }
+        for (side, source) in [("left", job.leftSourceID), ("right", job.rightSourceID)] {
+            try each(tx, "export_unmatched_\(side)", MatchRepository.exportUnmatched(job: job.id, source: source), out) { r, b in
+                b.append(contentsOf: "\(side),\(csvField(try r.decode("external_id"))),,unmatched,,\r\n".utf8)
+            }
+        }
+    }
+
+    /// RFC 4180 quoting where needed; a leading =, +, - or @ is prefixed with ' so that a
+    /// spreadsheet does not run it as a formula.
+    static func csvField(_ s: String) -> String {
+        var v = s
+        if let f = v.first, "=+@".contains(f) || (f == "-" && !(v.dropFirst().first?.isNumber ?? false)) { v = "'" + v }
+        guard v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Platform
+import Postgres
+
+/// The body of a queued reconciliation job: load both sides, match (pure), store every match
+/// and mark the job completed in one transaction. Progress goes to the queue run; cancellation
+/// and the timeout come from it. A run that fails or is cancelled records that on the job.
+enum ReconciliationRun {
+    struct Stats: Encodable {
+        var leftRecords: Int
+        var rightRecords: Int
+        var candidatePairs: Int
+        var matchedPairs: Int
+        var matchedGroups: Int
+        var unmatchedLeft: Int
+        var unmatchedRight: Int
+        var ambiguous: Int
+        var loadMs: Int
+        var matchMs: Int
+        var storeMs: Int
+
+        enum CodingKeys: String, CodingKey {
+            case leftRecords = "left_records", rightRecords = "right_records", candidatePairs = "candidate_pairs", matchedPairs = "matched_pairs"
+            case matchedGroups = "matched_groups", unmatchedLeft = "unmatched_left", unmatchedRight = "unmatched_right", ambiguous
+            case loadMs = "load_ms", matchMs = "match_ms", storeMs = "store_ms"
+        }
+    }
+
+    static func execute(_ context: JobContext) throws -> JobOutcome {
+        struct Payload: Decodable { var job_id: UUID }
+        let payload = try JSONDecoder().decode(Payload.self, from: Data(context.payload.utf8))
+        do {
+            return try run(context, job: payload.job_id)
+        } catch {
+            let cancelled = error is JobCancelled
+            let reason = (error as? JobCancelled)?.reason ?? String(describing: error)
+            let status = cancelled && !reason.hasPrefix("timed out") ? "cancelled" : "failed"
+            _ = try? context.pool.transaction { tx in
+                try tx.query(ReconciliationJobRepository.finish(payload.job_id, status: status, error: String(reason.prefix(2000))))
+            }
+            throw error
+        }
+    }
+
+    static func run(_ context: JobContext, job id: UUID) throws -> JobOutcome {
+        let started = Date()
+        context.progress(1, "loading records")
+        let loaded: (job: ReconciliationJobRecord, left: [MatchInput], right: [MatchInput])? = try context.pool.transaction { tx in
+            guard let job = try tx.query(ReconciliationJobRepository.byID(id, forUpdate: true)).first.map(ReconciliationJobRecord.decode) else {
+                return nil
+            }
+            if job.isFinished { return nil }
+            try tx.query(ReconciliationJobRepository.markRunning(id))
+            return (job, try records(tx, job.leftSourceID), try records(tx, job.rightSourceID))
+        }
+        guard let (job, left, right) = loaded else { return .nothing }
+        try context.checkCancelled()
+        let loadedAt = Date()
+        let rules = (try? JSONDecoder().decode(JobRules.self, from: Data(job.rules.utf8)))?.matchRules ?? MatchRules()
+        let total = max(1, left.count)
+        let outcome = try Matcher(rules: rules, threshold: job.threshold).run(left: left, right: right, progress: { done in
+            context.progress(5 + 75 * done / total, "matching: \(done) of \(left.count) records")
+        }, checkCancelled: context.checkCancelled)
+        let matchedAt = Date()
+        context.progress(85, "storing \(outcome.matches.count) matches")
+        let groups = outcome.matches.filter { $0.kind == .oneToMany || $0.kind == .manyToOne }.count
+        var stats = Stats(leftRecords: left.count, rightRecords: right.count, candidatePairs: outcome.candidatePairs,
+                          matchedPairs: outcome.matches.count - groups, matchedGroups: groups, unmatchedLeft: outcome.unmatchedLeft.count,
+                          unmatchedRight: outcome.unmatchedRight.count, ambiguous: outcome.ambiguous,
+                          loadMs: Int(loadedAt.timeIntervalSince(started) * 1000), matchMs: Int(matchedAt.timeIntervalSince(loadedAt) * 1000), storeMs: 0)
+        try context.pool.transaction { tx in
+            try tx.query(MatchRepository.clear(job: id))
+            let ids = outcome.matches.map { _ in UUID() }
+            let project = job.projectID
+            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, outcome.matches).lazy.map { matchID, m in
+                PostgresCopy.line([matchID.uuidString.lowercased(), id.uuidString.lowercased(), project.uuidString.lowercased(),
+                                   confidenceText(m.confidence), m.kind.rawValue, detailsJSON(m.signals)])
+            })
+            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems, rows: zip(ids, outcome.matches).lazy.flatMap { matchID, m in
+                m.left.map { PostgresCopy.line([matchID.uuidString.lowercased(), String(left[$0].id), "left"]) }
+                    + m.right.map { PostgresCopy.line([matchID.uuidString.lowercased(), String(right[$0].id), "right"]) }
+            })
+            try context.checkCancelled()
+            stats.storeMs = Int(Date().timeIntervalSince(matchedAt) * 1000)
+            let statsText = String(decoding: try JSONEncoder.sorted.encode(stats), as: UTF8.self)
+            try tx.query(ReconciliationJobRepository.complete(id, total: left.count + right.count, matched: outcome.matches.count,
+                                                              unmatched: outcome.unmatchedLeft.count + outcome.unmatchedRight.count, stats: statsText))
+        }
+        context.progress(100, "completed")
+        return try JobOutcome(stats: stats, changedData: true)
+    }
+
+    static func records(_ tx: Transaction, _ source: UUID) throws -> [MatchInput] {
+        try tx.query(ReconciliationJobRepository.records(source: source)).map { row in
+            let text: String = try row.decode("amount")
+            guard let amount = Amounts.units(text) else { throw AppError(.internalError, "amount \(text) out of range") }
+            return MatchInput(id: Int64(try row.decode("id", as: Int.self)), amount: amount, day: Int32(try row.decode("day", as: Int.self)),
+                              currency: try row.decode("currency"), reference: try row.decode("reference"), description: try row.decode("description"),
+                              counterparty: try row.decode("counterparty"))
+        }
+    }
+
+    static func confidenceText(_ c: Double) -> String {
+        let units = Int((min(1, max(0, c)) * 10_000).rounded(.down))
+        let f = String(units % 10_000)
+        return "\(units / 10_000)." + String(repeating: "0", count: 4 - f.count) + f
+    }
+
+    /// The signals as the match's details (hand-written: one per match, many thousands per job).
+    static func detailsJSON(_ s: MatchSignals) -> String {
+        let similarity = s.counterparty.map { String($0) } ?? "null"
+        return #"{"amount_difference":"\#(Amounts.text(s.amountDifference))","date_distance_business_days":\#(s.dateDistance),"reference":"\#(s.reference)","counterparty_similarity":\#(similarity),"score":\#(s.score),"competitors":\#(s.competitors)}"#
+    }
+}

@@ -1,0 +1,181 @@
+import Crypto
+import Foundation
+import HTTPServer
+import Platform
+import Postgres
+
+/// What an upload stored, and the dialect the file was read with.
+struct UploadResult: Sendable {
+    var upload: UploadRecord
+    var dialect: Dialect
+    var replaced: UUID?
+}
+
+/// The CSV preview: rows as the current mapping reads them, nothing stored.
+struct PreviewResult: Sendable {
+    var header: [String]
+    var dialect: Dialect?
+    var rows: [ParsedRecord]
+    var issues: [RowIssue]
+}
+
+/// Where an upload's bytes come from: the request body (maybe multipart), piece by piece.
+struct UploadBody {
+    var read: () throws -> [UInt8]?
+    var multipart: MultipartFileExtractor?
+    var fileName: String
+    var contentType: String
+}
+
+/// Uploads: parsed as they stream in (never whole in memory), staged with COPY into a
+/// temporary table, checked (bad rows, ids repeated in the file, ids the source already has,
+/// the same file uploaded before) and then stored, all in one transaction: a file is stored
+/// whole or not at all.
+final class UploadService: Sendable {
+    let pool: ConnectionPool
+    let access: ProjectAccess
+    let maxBytes: Int
+
+    init(pool: ConnectionPool, access: ProjectAccess, maxBytes: Int) {
+        self.pool = pool
+        self.access = access
+        self.maxBytes = maxBytes
+    }
+
+    func upload(_ p: Principal, project: UUID, source sourceID: UUID, body: UploadBody, replace: Bool, audit: AuditEntry) throws -> UploadResult {
+        guard let user = UUID(uuidString: p.id) else { throw AppError(.forbidden, "Uploads belong to user accounts; log in as a user") }
+        return try pool.transaction { tx in
+            try access.authorize(tx, project: project, principal: p, action: .write)
+            // Locked: two uploads to one source are checked against each other in turn.
+            let source = try SourceService.load(tx, project: project, id: sourceID, lock: true)
+            let settings = try SourceService.settings(source)
+            try UploadRepository.prepareSession(tx)
+            let fileID = UUID()
+            var reader = UploadReader(settings: settings, fileTag: String(fileID.uuidString.lowercased().prefix(8)))
+            reader.emitAfterIssues = false
+            let hasher = SHA256Hasher()
+            var size = 0, fileSize = 0
+            let writer = try tx.beginCopyIn(unsafeSQL: UploadRepository.copyStaging)
+            var pending: [UInt8] = []
+            pending.reserveCapacity(80 * 1024)
+            var multipart = body.multipart
+            do {
+                let sink: (ParsedRecord) throws -> Void = { r in
+                    pending.append(contentsOf: PostgresCopy.line([String(r.line), r.externalID, r.date, r.amount, r.currency, r.reference,
+                                                                 r.description, r.counterparty]))
+                    if pending.count >= 64 * 1024 {
+                        try writer.write(pending)
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                }
+                // The digest and size are the file's (a multipart body's boundary is random).
+                func csv(_ bytes: [UInt8]) throws {
+                    hasher.update(bytes)
+                    fileSize += bytes.count
+                    try reader.feed(bytes, sink)
+                }
+                while let piece = try body.read() {
+                    size += piece.count
+                    if size > maxBytes { throw AppError(.payloadTooLarge, "The file is larger than UPLOAD_MAX_BYTES (\(maxBytes) bytes)") }
+                    if multipart != nil { try multipart!.feed(piece, csv) } else { try csv(piece) }
+                }
+                if multipart != nil { try multipart!.finish(csv) }
+                try reader.finish(sink)
+            } catch let f as UploadFailure {
+                writer.abort()
+                throw AppError.validation(f.issues.map(Self.fieldIssue), message: f.message)
+            } catch let f as MultipartFileExtractor.Failure {
+                writer.abort()
+                throw AppError.validation([FieldIssue(field: "body", issue: f.reason)], message: "The multipart body cannot be read")
+            } catch {
+                writer.abort()
+                throw error
+            }
+            if reader.issueCount > 0 {
+                writer.abort()
+                throw AppError.validation(reader.issues.map(Self.fieldIssue),
+                                          message: "\(reader.issueCount) of \(reader.rowCount) rows are invalid; nothing was stored (the first \(reader.issues.count) are listed)")
+            }
+            if !pending.isEmpty { try writer.write(pending) }
+            _ = try writer.end()
+            guard reader.rowCount > 0 else {
+                throw AppError.validation([FieldIssue(field: "body", issue: "has a header but no rows")], message: "The file has no rows")
+            }
+            let sha = Hex.encode(hasher.finalize())
+            var replaced: UUID?
+            if let earlier = try tx.query(UploadRepository.sameContent(source: sourceID, sha256: sha)).first.map(UploadRecord.decode) {
+                guard replace else {
+                    throw AppError(.conflict, "This file was already uploaded to this source as upload \(earlier.id.uuidString.lowercased()) on \(earlier.createdAt); add ?replace=true to replace it",
+                                   details: [FieldIssue(field: "upload_id", issue: earlier.id.uuidString.lowercased())])
+                }
+                try tx.query(UploadRepository.retireRecords(file: earlier.id))
+                try tx.query(UploadRepository.retireFile(earlier.id))
+                replaced = earlier.id
+            }
+            let repeated = try tx.query(UploadRepository.duplicateIDs)
+            if !repeated.isEmpty {
+                let issues = try repeated.map { row in
+                    FieldIssue(field: "id", issue: "\"\(try row.decode("external_id", as: String.self))\" appears on lines \(try row.decode("lines", as: String.self).dropFirst().dropLast())")
+                }
+                throw AppError.validation(issues, message: "Record ids repeat within the file; nothing was stored")
+            }
+            let existing = try tx.query(UploadRepository.existingIDs(source: sourceID))
+            if !existing.isEmpty {
+                let issues = try existing.map { row in
+                    FieldIssue(field: "line \(try row.decode("line", as: Int.self))",
+                               issue: "id \"\(try row.decode("external_id", as: String.self))\" is already stored from upload \((try row.decode("file_id", as: UUID?.self))?.uuidString.lowercased() ?? "-")")
+                }
+                throw AppError(.conflict, "The source already holds records with ids in this file; nothing was stored", details: issues)
+            }
+            guard let stored = try tx.query(UploadRepository.insertFile(id: fileID, project: project, source: sourceID, fileName: String((multipart?.fileName ?? body.fileName).prefix(255)).isEmpty ? body.fileName : String((multipart?.fileName ?? body.fileName).prefix(255)),
+                                                                        size: Int64(fileSize), contentType: multipart?.partContentType.map { String($0.prefix(255)) } ?? body.contentType, sha256: sha,
+                                                                        rows: reader.rowCount, by: user)).first.map(UploadRecord.decode) else {
+                throw AppError(.internalError, "the upload was not stored")
+            }
+            try tx.query(UploadRepository.moveStaged(project: project, source: sourceID, file: fileID))
+            var entry = audit
+            entry.resourceID = fileID.uuidString.lowercased()
+            entry.newValues = #"{"source_id":"\#(sourceID.uuidString.lowercased())","rows":\#(reader.rowCount),"sha256":"\#(sha)","replaced":\#(replaced.map { "\"\($0.uuidString.lowercased())\"" } ?? "null")}"#
+            try AuditTrail.record(tx, entry)
+            return UploadResult(upload: stored, dialect: reader.dialect!, replaced: replaced)
+        }
+    }
+
+    static func fieldIssue(_ i: RowIssue) -> FieldIssue {
+        FieldIssue(field: "line \(i.line), column \(i.column)", issue: i.reason)
+    }
+
+    func list(_ p: Principal, project: UUID, source: UUID) throws -> [UploadRecord] {
+        try pool.transaction { tx in
+            try access.authorize(tx, project: project, principal: p, action: .read)
+            _ = try SourceService.load(tx, project: project, id: source)
+            return try tx.query(UploadRepository.list(source: source, limit: 200)).map(UploadRecord.decode)
+        }
+    }
+
+    /// The first `limit` rows as the source's mapping reads them (at most 1 MiB is read).
+    func preview(_ p: Principal, project: UUID, source sourceID: UUID, body: UploadBody, limit: Int = 20) throws -> PreviewResult {
+        let settings = try pool.transaction { tx in
+            try access.authorize(tx, project: project, principal: p, action: .read)
+            return try SourceService.settings(try SourceService.load(tx, project: project, id: sourceID))
+        }
+        var reader = UploadReader(settings: settings, fileTag: "preview", sampleRows: limit, maxIssues: 20)
+        var rows: [ParsedRecord] = []
+        var multipart = body.multipart
+        var size = 0
+        do {
+            let sink: (ParsedRecord) throws -> Void = { if rows.count < limit { rows.append($0) } }
+            func csv(_ bytes: [UInt8]) throws { try reader.feed(bytes, sink) }
+            while rows.count < limit, size < 1 << 20, let piece = try body.read() {
+                size += piece.count
+                if multipart != nil { try multipart!.feed(piece, csv) } else { try csv(piece) }
+            }
+            try reader.finish(sink)
+        } catch let f as UploadFailure {
+            throw AppError.validation(f.issues.map(Self.fieldIssue), message: f.message)
+        } catch let f as MultipartFileExtractor.Failure {
+            throw AppError.validation([FieldIssue(field: "body", issue: f.reason)], message: "The multipart body cannot be read")
+        }
+        return PreviewResult(header: reader.header, dialect: reader.dialect, rows: rows, issues: reader.issues)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Reconciliation
+import ReconciliationFixtures
+
+// Matcher quality and speed on generated data with known truth (scripts/bench-reconciliation).
+// usage: reconbench [records per side ...]
+//        reconbench write DIR N   (ledger.csv, bank.csv and truth.csv for the end-to-end benchmark)
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "write", arguments.count == 3, let n = Int(arguments[2]) {
+    let data = SyntheticGenerator.make(count: n, seed: 20_261_201)
+    let dir = arguments[1]
+    FileManager.default.createFile(atPath: dir + "/ledger.csv", contents: Data(SyntheticCSV.ledger(data.left)))
+    FileManager.default.createFile(atPath: dir + "/bank.csv", contents: Data(SyntheticCSV.bank(data.right)))
+    let truth = "left_id,right_id\n" + data.truth.map { "\($0.left),\($0.right)" }.sorted().joined(separator: "\n") + "\n"
+    FileManager.default.createFile(atPath: dir + "/truth.csv", contents: Data(truth.utf8))
+    print("wrote \(data.left.count) ledger and \(data.right.count) bank records, \(data.truth.count) true pairs, to \(dir)")
+    exit(0)
+}
+let sizes = arguments.compactMap { Int($0) }
+for n in sizes.isEmpty ? [10_000, 100_000] : sizes {
+    let t0 = Date()
+    let data = SyntheticGenerator.make(count: n, seed: 20_261_201)
+    let t1 = Date()
+    let threshold = ProcessInfo.processInfo.environment["THRESHOLD"].flatMap(Double.init) ?? Matcher.defaultThreshold
+    let outcome = try Matcher(threshold: threshold).run(left: data.leftInputs, right: data.rightInputs)
+    let t2 = Date()
+    let e = MatchEvaluation(outcome: outcome, dataset: data)
+    print("== \(data.left.count) left x \(data.right.count) right (generated in \(String(format: "%.2f", t1.timeIntervalSince(t0))) s)")
+    print("matched in \(String(format: "%.2f", t2.timeIntervalSince(t1))) s; \(outcome.candidatePairs) candidate pairs; \(outcome.matches.count) matches; unmatched \(outcome.unmatchedLeft.count) left, \(outcome.unmatchedRight.count) right; ambiguous \(outcome.ambiguous)")
+    print(e, terminator: "")
+    if ProcessInfo.processInfo.environment["MISSES"] != nil {
+        var predicted = Set<SyntheticDataset.Pair>()
+        for m in outcome.matches { for l in m.left { for r in m.right { predicted.insert(.init(data.left[l].id, data.right[r].id)) } } }
+        var missed: [String: Int] = [:]
+        let leftByID = Dictionary(uniqueKeysWithValues: data.left.map { ($0.id, $0) })
+        let rightByID = Dictionary(uniqueKeysWithValues: data.right.map { ($0.id, $0) })
+        for t in data.truth where !predicted.contains(t) { missed[leftByID[t.left]!.scenario, default: 0] += 1 }
+        print("missed true pairs by scenario: \(missed.sorted { $0.key < $1.key })")
+        for t in data.truth.sorted(by: { $0.left < $1.left }).prefix(4000) where !predicted.contains(t) && ["pair", "recurring", "payroll"].contains(leftByID[t.left]!.scenario) {
+            let a = leftByID[t.left]!, b = rightByID[t.right]!
+            print("  \(a.scenario): \(a.day) \(a.amount) \(a.reference ?? "-") | \(a.counterparty ?? "-")  <->  \(b.day) \(b.amount) \(b.reference ?? "-") \(b.description ?? "-") | \(b.counterparty ?? "-")")
+        }
+    }
+    print("scenarios: \(data.scenarios.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+}
