@@ -20,9 +20,14 @@ public enum Files {
 extension String {
     /// Without leading and trailing whitespace (Foundation-free).
     public func trimmingWhitespace() -> String {
+        // Fast path (most values): ASCII that neither starts nor ends with whitespace.
+        if let first = utf8.first, let last = utf8.last, first < 0x80, last < 0x80, !Self.asciiSpace(first), !Self.asciiSpace(last) { return self }
+        if utf8.isEmpty { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
         return String(s)
     }
+
+    private static func asciiSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 }

@@ -16,6 +16,26 @@ if arguments.first == "write", arguments.count == 3, let n = Int(arguments[2]) {
     print("wrote \(data.left.count) ledger and \(data.right.count) bank records, \(data.truth.count) true pairs, to \(dir)")
     exit(0)
 }
+//        reconbench parse FILE ledger|bank   (the upload reader's speed, no database)
+if arguments.first == "parse", arguments.count == 3, let bytes = FileManager.default.contents(atPath: arguments[1]) {
+    let ledger = SourceSettings.Mapping(id: "id", date: "date", amount: "amount", currency: "currency", reference: "reference",
+                                        description: "description", counterparty: "counterparty")
+    let bank = SourceSettings.Mapping(id: "Txn ID", date: "Booking Date", debit: "Debit", credit: "Credit", currency: "Currency",
+                                      reference: "Reference", description: "Details", counterparty: "Counterparty")
+    var reader = UploadReader(settings: SourceSettings(mapping: arguments[2] == "bank" ? bank : ledger), fileTag: "bench")
+    let all = [UInt8](bytes)
+    let start = Date()
+    var rows = 0
+    var i = 0
+    while i < all.count {
+        try reader.feed(Array(all[i..<min(all.count, i + 65_536)])) { _ in rows += 1 }
+        i += 65_536
+    }
+    try reader.finish { _ in rows += 1 }
+    let seconds = Date().timeIntervalSince(start)
+    print("parsed \(rows) rows (\(reader.issueCount) bad) of \(all.count / 1_000_000) MB in \(String(format: "%.3f", seconds)) s: \(Int(Double(rows) / seconds)) rows/s")
+    exit(0)
+}
 let sizes = arguments.compactMap { Int($0) }
 for n in sizes.isEmpty ? [10_000, 100_000] : sizes {
     let t0 = Date()

@@ -19,6 +19,7 @@ public struct AmountParser: Sendable, Equatable {
     }
 
     public func parse(_ raw: String) -> Result<String, Failure> {
+        if let plain = parsePlain(raw) { return .success(plain) }
         var s = Substring(raw.filter { !$0.isWhitespace || $0 == " " })
         while s.first == " " { s.removeFirst() }
         while s.last == " " { s.removeLast() }
@@ -91,5 +92,46 @@ public struct AmountParser: Sendable, Equatable {
         while fraction.last == "0" { fraction.removeLast() }
         let isZero = integer == "0" && fraction.isEmpty
         return .success((negative && !isZero ? "-" : "") + integer + (fraction.isEmpty ? "" : "." + fraction))
+    }
+
+    /// The common form, "-1234.56" (or "1234,56" when the decimal mark is a comma), read on
+    /// bytes without the general path's character work; nil for anything else (which the
+    /// general path then reads, with the same result for this form).
+    func parsePlain(_ raw: String) -> String? {
+        var utf8 = raw.utf8[...]
+        guard let first = utf8.first else { return nil }
+        let negative = first == UInt8(ascii: "-")
+        if negative { utf8 = utf8.dropFirst() }
+        var integer: [UInt8] = []
+        var fraction: [UInt8] = []
+        var seenMark = false
+        for b in utf8 {
+            if b >= 0x30 && b <= 0x39 {
+                if seenMark { fraction.append(b) } else { integer.append(b) }
+            } else if !seenMark && ((b == UInt8(ascii: ".") && decimal != .comma) || (b == UInt8(ascii: ",") && decimal != .point)) {
+                // A lone separator is the decimal mark (as the general path reads it), unless it
+                // is the configured thousands separator.
+                if let t = thousands, t.asciiValue == b { return nil }
+                seenMark = true
+            } else {
+                return nil
+            }
+        }
+        guard !integer.isEmpty, !seenMark || !fraction.isEmpty, fraction.count <= maxFractionDigits else { return nil }
+        // "1,234" with auto: the general path reads it as a decimal too; keep one reading.
+        var start = 0
+        while start < integer.count - 1 && integer[start] == 0x30 { start += 1 }
+        guard integer.count - start <= 16 else { return nil }
+        while fraction.last == 0x30 { fraction.removeLast() }
+        let isZero = integer.count - start == 1 && integer[start] == 0x30 && fraction.isEmpty
+        var out: [UInt8] = []
+        out.reserveCapacity(integer.count + fraction.count + 2)
+        if negative && !isZero { out.append(UInt8(ascii: "-")) }
+        out.append(contentsOf: integer[start...])
+        if !fraction.isEmpty {
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: fraction)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -59,6 +59,7 @@ public struct UploadReader {
     private var sniffBuffer: [UInt8] = []
     private var tokenizer: CSVTokenizer?
     private var columns: [String: Int] = [:]
+    private var indexes: (id: Int?, date: Int?, amount: Int?, currency: Int?) = (nil, nil, nil, nil)
     private var pending: [CSVTokenizer.Record] = []
     private var resolved = false
     private var delimiter = UInt8(ascii: ",")
@@ -166,6 +167,7 @@ public struct UploadReader {
                 missing.append(RowIssue(line: record.line, column: name, reason: "mapping.\(field) names this header, which the file does not have"))
             }
         }
+        indexes = (columns["id"], columns["date"], columns["amount"], columns["currency"])
         if !missing.isEmpty {
             throw UploadFailure(message: "The header row lacks mapped columns: \(missing.map(\.column).joined(separator: ", ")) (it has: \(header.prefix(30).joined(separator: ", ")))",
                                 issues: missing)
@@ -217,7 +219,16 @@ public struct UploadReader {
     }
 
     private func value(_ r: CSVTokenizer.Record, _ field: String) -> String? {
-        guard let i = columns[field], i < r.fields.count else { return nil }
+        let i: Int?
+        switch field {
+        // The hot fields by stored index: a dictionary lookup per field per row adds up.
+        case "id": i = indexes.id
+        case "date": i = indexes.date
+        case "amount": i = indexes.amount
+        case "currency": i = indexes.currency
+        default: i = columns[field]
+        }
+        guard let i, i < r.fields.count else { return nil }
         return r.fields[i].trimmingWhitespace()
     }
 
@@ -304,8 +315,9 @@ public struct UploadReader {
         }
         switch amount.parse(raw) {
         case .success(let v):
-            let digits = v.split(separator: ".")[0].filter(\.isNumber).drop { $0 == "0" }
-            if digits.count > Self.maxIntegerDigits {
+            // The parser's output is normalised: an optional "-", digits without leading zeros.
+            let digits = v.utf8.prefix { $0 != UInt8(ascii: ".") }.filter { $0 != UInt8(ascii: "-") }.count
+            if digits > Self.maxIntegerDigits {
                 issue(r.line, field, "is too large")
                 return nil
             }
@@ -324,7 +336,8 @@ public struct UploadReader {
     }
 
     static func isoDate(_ y: Int, _ m: Int, _ d: Int) -> String {
-        func pad(_ n: Int, _ w: Int) -> String { let s = String(n); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+        let digit = { (n: Int) in UInt8(0x30 + n % 10) }
+        return String(decoding: [digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), 0x2D, digit(m / 10), digit(m), 0x2D, digit(d / 10), digit(d)],
+                      as: UTF8.self)
     }
 }

@@ -1,8 +1,11 @@
+import Dispatch
+import Foundation
+
 /// The blocking index over the right side: per (currency, day) the records sorted by amount,
 /// and per (currency, reference key) the records that carry it. Candidates for a left record
 /// come from the days of its window (a binary search for its amount range on each) and from
 /// its reference keys; all pairs are never formed.
-struct CandidateIndex {
+struct CandidateIndex: Sendable {
     struct DayKey: Hashable { var currency: Int32; var day: Int32 }
     struct TextKey: Hashable { var currency: Int32; var key: String }
 
@@ -27,17 +30,40 @@ struct CandidateIndex {
         for k in byDay.keys { byDay[k]!.sort { $0.amount < $1.amount } }
     }
 
+    /// Records per round: after each, progress is reported and cancellation checked on the
+    /// calling thread; within a round, the halves are scored on two threads.
+    static let round = 8_192
+
     func pairs(left: [PreparedRecord], scorer: PairScorer, progress: (Int) -> Void, checkCancelled: () throws -> Void) throws -> [CandidatePair] {
         var out: [CandidatePair] = []
-        out.reserveCapacity(left.count * 4)
+        out.reserveCapacity(left.count * 8)
+        var start = 0
+        while start < left.count {
+            try checkCancelled()
+            progress(start)
+            let end = min(left.count, start + Self.round)
+            let middle = (start + end) / 2
+            let halves = [start..<middle, middle..<end]
+            let results = Results(count: halves.count)
+            DispatchQueue.concurrentPerform(iterations: halves.count) { i in
+                results.set(i, candidates(left: left, range: halves[i], scorer: scorer))
+            }
+            for i in 0..<halves.count { out += results.get(i) }
+            start = end
+        }
+        progress(left.count)
+        return out
+    }
+
+    /// The scored candidates of `left[range]`.
+    func candidates(left: [PreparedRecord], range: Range<Int>, scorer: PairScorer) -> [CandidatePair] {
+        var out: [CandidatePair] = []
+        out.reserveCapacity(range.count * 8)
         let span = BusinessDays.calendarSpan(rules.dateWindowDays)
         let referenceSpan = BusinessDays.calendarSpan(rules.dateWindowDays * Self.referenceWindowFactor)
         var seen: [Int32] = []
-        for (li, a) in left.enumerated() {
-            if li % 2048 == 0 {
-                try checkCancelled()
-                progress(li)
-            }
+        for li in range {
+            let a = left[li]
             seen.removeAll(keepingCapacity: true)
             let tolerance = rules.tolerance(a.amount)
             let low = a.amount - tolerance, high = a.amount + tolerance
@@ -74,8 +100,16 @@ struct CandidateIndex {
                 out.append(CandidatePair(left: Int32(li), right: ri, score: Float(e.score)))
             }
         }
-        progress(left.count)
         return out
+    }
+
+    /// Per-thread result slots of one round.
+    final class Results: @unchecked Sendable {
+        private var slots: [[CandidatePair]]
+        private let lock = NSLock()
+        init(count: Int) { slots = Array(repeating: [], count: count) }
+        func set(_ i: Int, _ v: [CandidatePair]) { lock.lock(); slots[i] = v; lock.unlock() }
+        func get(_ i: Int) -> [CandidatePair] { lock.lock(); defer { lock.unlock() }; return slots[i] }
     }
 
     static func lowerBound(_ list: [(amount: Int64, index: Int32)], _ value: Int64) -> Int {

@@ -52,6 +52,8 @@ enum MatchRepository: StatementCatalog {
         r.description, r.counterparty
         """
 
+    /// A job's earlier results (a run started again after its instance died); items go with
+    /// their matches (the cascade trigger).
     static func clear(job: UUID) -> PostgresQuery { "DELETE FROM matches WHERE job_id = \(job)" }
 
     /// A page ordered by confidence (highest first), then id; `after` is the last row's pair.
@@ -131,19 +133,7 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
-    /// For the export: every match with the external ids of each side (JSON arrays).
-    static func exportMatches(job: UUID) -> PostgresQuery {
-        """
-        SELECT m.id, m.match_type, m.status, m.confidence::text AS confidence,
-               coalesce(json_agg(r.external_id ORDER BY r.id) FILTER (WHERE mi.side = 'left'), '[]')::text AS left_ids,
-               coalesce(json_agg(r.external_id ORDER BY r.id) FILTER (WHERE mi.side = 'right'), '[]')::text AS right_ids
-        FROM matches m JOIN match_items mi ON mi.match_id = m.id JOIN reconciliation_records r ON r.id = mi.record_id
-        WHERE m.job_id = \(job) AND m.status <> 'rejected'
-        GROUP BY m.id ORDER BY m.confidence DESC, m.id
-        """
-    }
-
-    /// For the CSV export: one row per record of every match.
+    /// For the export: one row per record of every match, in match order.
     static func exportMatchRecords(job: UUID) -> PostgresQuery {
         """
         SELECT mi.side, r.external_id, m.id, m.match_type, m.status, m.confidence::text AS confidence
@@ -174,6 +164,6 @@ enum MatchRepository: StatementCatalog {
                 items(matches: [id]), find(job: id, id: id, forUpdate: true), resolve(id, status: "confirmed", note: "n", by: id),
                 insertManual(id: id, job: id, project: id, note: nil, by: id), insertItem(match: id, record: 1, side: "left"),
                 records(source: id, externalIDs: ["a"]), taken(job: id, records: [1]), unmatched(job: id, source: id, afterID: 1, limit: 1),
-                counts(job: id), exportMatches(job: id), exportMatchRecords(job: id), exportUnmatched(job: id, source: id)]
+                counts(job: id), exportMatchRecords(job: id), exportUnmatched(job: id, source: id)]
     }
 }

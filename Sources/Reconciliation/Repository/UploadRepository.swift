@@ -30,8 +30,12 @@ enum UploadRepository: StatementCatalog {
         """,
     ]
 
-    static func prepareSession(_ tx: Transaction) throws {
+    /// The COPY stays open while the file streams in, as long as the client takes to send it:
+    /// the pool's statement timeout (seconds) would cut a large upload off, so the upload's
+    /// own transaction allows as long as its route does.
+    static func prepareSession(_ tx: Transaction, timeoutMs: Int) throws {
         try tx.query("SET LOCAL client_min_messages = warning")
+        try tx.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(0, timeoutMs))"))
         for sql in sessionSetup { try tx.query(PostgresQuery(unsafeSQL: sql)) }
     }
 

@@ -132,7 +132,7 @@ enum SourceRoutes {
 
     static func registerUploads(_ routes: inout Routes, uploads: UploadService, uploadMaxBytes: Int) throws {
         try routes.post("/api/v1/projects/:id/sources/:source_id/uploads", RouteOptions(
-            access: .authenticated, maxBodyBytes: uploadMaxBytes, timeoutMs: 900_000, streamsBody: true, doc: RouteDoc(
+            access: .authenticated, maxBodyBytes: uploadMaxBytes, timeoutMs: UploadService.uploadTimeoutMs, streamsBody: true, doc: RouteDoc(
                 "Upload a CSV file (text/csv, or multipart/form-data with a file part) into the source: parsed as it streams, stored whole or not at all (editors)",
                 tag: "reconciliation", parameters: [
                     projectParameter, sourceParameter,

@@ -45,18 +45,45 @@ final class ExportService: Sendable {
         try tx.query(PostgresQuery(unsafeSQL: "CLOSE \(name)"))
     }
 
+    /// The matches come as one row per record, in match order; a match's object is written
+    /// when its last row has been read (no aggregation in the database).
     static func json(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
         try out.write(Array(#"{"job_id":"\#(job.id.uuidString.lowercased())","matches":["#.utf8))
+        struct Current {
+            var id: UUID
+            var head: String
+            var left: [String] = []
+            var right: [String] = []
+        }
+        var current: Current?
         var first = true
-        try each(tx, "export_matches", MatchRepository.exportMatches(job: job.id), out) { r, b in
+        func flush(_ c: Current, _ b: inout [UInt8]) {
             if !first { b.append(UInt8(ascii: ",")) }
             first = false
-            b.append(contentsOf: #"{"match_id":"\#(try r.decode("id", as: UUID.self).uuidString.lowercased())","left_ids":"#.utf8)
-            b.append(contentsOf: try r.decode("left_ids", as: String.self).utf8)
-            b.append(contentsOf: #","right_ids":"#.utf8)
-            b.append(contentsOf: try r.decode("right_ids", as: String.self).utf8)
-            b.append(contentsOf: #","confidence":\#(try r.decode("confidence", as: String.self)),"type":"\#(try r.decode("match_type", as: String.self))","status":"\#(try r.decode("status", as: String.self))"}"#.utf8)
+            b.append(contentsOf: #"{"match_id":"\#(c.id.uuidString.lowercased())","left_ids":["#.utf8)
+            for (i, id) in c.left.enumerated() {
+                if i > 0 { b.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(id, to: &b)
+            }
+            b.append(contentsOf: #"],"right_ids":["#.utf8)
+            for (i, id) in c.right.enumerated() {
+                if i > 0 { b.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(id, to: &b)
+            }
+            b.append(contentsOf: "],\(c.head)}".utf8)
         }
+        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), out) { r, b in
+            let id: UUID = try r.decode("id")
+            if current?.id != id {
+                if let c = current { flush(c, &b) }
+                current = Current(id: id, head: #""confidence":\#(try r.decode("confidence", as: String.self)),"type":"\#(try r.decode("match_type", as: String.self))","status":"\#(try r.decode("status", as: String.self))""#)
+            }
+            let external: String = try r.decode("external_id")
+            if try r.decode("side", as: String.self) == "left" { current!.left.append(external) } else { current!.right.append(external) }
+        }
+        var tail: [UInt8] = []
+        if let c = current { flush(c, &tail) }
+        try out.write(tail)
         for (key, source) in [("unmatched_left", job.leftSourceID), ("unmatched_right", job.rightSourceID)] {
             try out.write(Array(#"],"\#(key)":["#.utf8))
             first = true

@@ -68,15 +68,18 @@ enum ReconciliationRun {
                           matchedPairs: outcome.matches.count - groups, matchedGroups: groups, unmatchedLeft: outcome.unmatchedLeft.count,
                           unmatchedRight: outcome.unmatchedRight.count, ambiguous: outcome.ambiguous,
                           loadMs: Int(loadedAt.timeIntervalSince(started) * 1000), matchMs: Int(matchedAt.timeIntervalSince(loadedAt) * 1000), storeMs: 0)
+        // Stored in the review order (confidence, then id) with ids that increase in it: the
+        // indexes then grow at their right edge instead of at random places.
+        let ordered = outcome.matches.sorted { $0.confidence > $1.confidence }
+        let ids = SequentialUUIDs.make(ordered.count)
         try context.pool.transaction { tx in
             try tx.query(MatchRepository.clear(job: id))
-            let ids = outcome.matches.map { _ in UUID() }
             let project = job.projectID
-            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, outcome.matches).lazy.map { matchID, m in
+            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, ordered).lazy.map { matchID, m in
                 PostgresCopy.line([matchID.uuidString.lowercased(), id.uuidString.lowercased(), project.uuidString.lowercased(),
                                    confidenceText(m.confidence), m.kind.rawValue, detailsJSON(m.signals)])
             })
-            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems, rows: zip(ids, outcome.matches).lazy.flatMap { matchID, m in
+            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems, rows: zip(ids, ordered).lazy.flatMap { matchID, m in
                 m.left.map { PostgresCopy.line([matchID.uuidString.lowercased(), String(left[$0].id), "left"]) }
                     + m.right.map { PostgresCopy.line([matchID.uuidString.lowercased(), String(right[$0].id), "right"]) }
             })

@@ -49,7 +49,7 @@ final class UploadService: Sendable {
             // Locked: two uploads to one source are checked against each other in turn.
             let source = try SourceService.load(tx, project: project, id: sourceID, lock: true)
             let settings = try SourceService.settings(source)
-            try UploadRepository.prepareSession(tx)
+            try UploadRepository.prepareSession(tx, timeoutMs: Self.uploadTimeoutMs)
             let fileID = UUID()
             var reader = UploadReader(settings: settings, fileTag: String(fileID.uuidString.lowercased().prefix(8)))
             reader.emitAfterIssues = false
@@ -102,6 +102,9 @@ final class UploadService: Sendable {
                 throw AppError.validation([FieldIssue(field: "body", issue: "has a header but no rows")], message: "The file has no rows")
             }
             let sha = Hex.encode(hasher.finalize())
+            let name = String((multipart?.fileName ?? body.fileName).prefix(255))
+            let storedName = name.isEmpty ? body.fileName : name
+            let storedType = multipart?.partContentType.map { String($0.prefix(255)) } ?? body.contentType
             var replaced: UUID?
             if let earlier = try tx.query(UploadRepository.sameContent(source: sourceID, sha256: sha)).first.map(UploadRecord.decode) {
                 guard replace else {
@@ -112,32 +115,47 @@ final class UploadService: Sendable {
                 try tx.query(UploadRepository.retireFile(earlier.id))
                 replaced = earlier.id
             }
-            let repeated = try tx.query(UploadRepository.duplicateIDs)
-            if !repeated.isEmpty {
-                let issues = try repeated.map { row in
-                    FieldIssue(field: "id", issue: "\"\(try row.decode("external_id", as: String.self))\" appears on lines \(try row.decode("lines", as: String.self).dropFirst().dropLast())")
-                }
-                throw AppError.validation(issues, message: "Record ids repeat within the file; nothing was stored")
-            }
-            let existing = try tx.query(UploadRepository.existingIDs(source: sourceID))
-            if !existing.isEmpty {
-                let issues = try existing.map { row in
-                    FieldIssue(field: "line \(try row.decode("line", as: Int.self))",
-                               issue: "id \"\(try row.decode("external_id", as: String.self))\" is already stored from upload \((try row.decode("file_id", as: UUID?.self))?.uuidString.lowercased() ?? "-")")
-                }
-                throw AppError(.conflict, "The source already holds records with ids in this file; nothing was stored", details: issues)
-            }
-            guard let stored = try tx.query(UploadRepository.insertFile(id: fileID, project: project, source: sourceID, fileName: String((multipart?.fileName ?? body.fileName).prefix(255)).isEmpty ? body.fileName : String((multipart?.fileName ?? body.fileName).prefix(255)),
-                                                                        size: Int64(fileSize), contentType: multipart?.partContentType.map { String($0.prefix(255)) } ?? body.contentType, sha256: sha,
+            guard let stored = try tx.query(UploadRepository.insertFile(id: fileID, project: project, source: sourceID, fileName: storedName,
+                                                                        size: Int64(fileSize), contentType: storedType, sha256: sha,
                                                                         rows: reader.rowCount, by: user)).first.map(UploadRecord.decode) else {
                 throw AppError(.internalError, "the upload was not stored")
             }
-            try tx.query(UploadRepository.moveStaged(project: project, source: sourceID, file: fileID))
+            do {
+                // The unique index finds a repeated id; only then are the rows looked at again
+                // to name them (the common, clean upload pays for one statement).
+                _ = try tx.savepoint { tx in try tx.query(UploadRepository.moveStaged(project: project, source: sourceID, file: fileID)) }
+            } catch let e as PostgresError where e.sqlState == "23505" {
+                try Self.explainRepeatedIDs(tx, source: sourceID)
+                throw e
+            }
             var entry = audit
             entry.resourceID = fileID.uuidString.lowercased()
             entry.newValues = #"{"source_id":"\#(sourceID.uuidString.lowercased())","rows":\#(reader.rowCount),"sha256":"\#(sha)","replaced":\#(replaced.map { "\"\($0.uuidString.lowercased())\"" } ?? "null")}"#
             try AuditTrail.record(tx, entry)
             return UploadResult(upload: stored, dialect: reader.dialect!, replaced: replaced)
+        }
+    }
+
+    /// The upload route's deadline (SourceRoutes) and so its transaction's statement timeout.
+    static let uploadTimeoutMs = 900_000
+
+    /// Why the records could not go in: ids repeated within the file (400) or ids the source
+    /// already holds from another upload (409), each with lines.
+    static func explainRepeatedIDs(_ tx: Transaction, source: UUID) throws {
+        let repeated = try tx.query(UploadRepository.duplicateIDs)
+        if !repeated.isEmpty {
+            let issues = try repeated.map { row in
+                FieldIssue(field: "id", issue: "\"\(try row.decode("external_id", as: String.self))\" appears on lines \(try row.decode("lines", as: String.self).dropFirst().dropLast())")
+            }
+            throw AppError.validation(issues, message: "Record ids repeat within the file; nothing was stored")
+        }
+        let existing = try tx.query(UploadRepository.existingIDs(source: source))
+        if !existing.isEmpty {
+            let issues = try existing.map { row in
+                FieldIssue(field: "line \(try row.decode("line", as: Int.self))",
+                           issue: "id \"\(try row.decode("external_id", as: String.self))\" is already stored from upload \((try row.decode("file_id", as: UUID?.self))?.uuidString.lowercased() ?? "-")")
+            }
+            throw AppError(.conflict, "The source already holds records with ids in this file; nothing was stored", details: issues)
         }
     }
 
