@@ -55,7 +55,7 @@ let package = Package(
             "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         // Generated reconciliation data with known truth, for tests and benchmarks; not shipped.
-        .target(name: "ReconciliationFixtures", dependencies: ["Reconciliation"]),
+        .target(name: "ReconciliationFixtures", dependencies: ["Reconciliation", "SystemSupport"]),
         // Matcher quality and speed for scripts/bench-reconciliation; not shipped.
         .executableTarget(name: "reconbench", dependencies: ["Reconciliation", "ReconciliationFixtures"]),
 

@@ -21,15 +21,17 @@ public struct ReconciliationFeature: Feature {
     let jobs: ReconciliationJobService
     let review: ReviewService
     let export: ExportService
+    let metrics: ReconciliationMetrics
 
     public init(services: AppServices) throws {
         self.services = services
         config = try ReconciliationConfig.read(services)
         let pool = services.database.pool, access = services.projectAccess
+        metrics = ReconciliationMetrics(registry: services.metrics)
         sources = SourceService(pool: pool, access: access)
-        uploads = UploadService(pool: pool, access: access, maxBytes: config.uploadMaxBytes)
+        uploads = UploadService(pool: pool, access: access, maxBytes: config.uploadMaxBytes, metrics: metrics, logger: services.logger)
         jobs = ReconciliationJobService(pool: pool, access: access, jobs: services.jobs)
-        review = ReviewService(pool: pool, access: access)
+        review = ReviewService(pool: pool, access: access, metrics: metrics)
         export = ExportService(pool: pool, access: access)
     }
 
@@ -41,6 +43,6 @@ public struct ReconciliationFeature: Feature {
 
     public func registerJobs(_ jobs: JobRunner) throws {
         jobs.register(QueuedJob(name: ReconciliationJobService.jobName, kind: "reconciliation", timeoutMs: config.jobTimeoutMs,
-                                    maxAttempts: config.jobMaxAttempts, body: ReconciliationRun.execute))
+                                    maxAttempts: config.jobMaxAttempts, body: { [metrics] in try ReconciliationRun.execute($0, metrics: metrics) }))
     }
 }

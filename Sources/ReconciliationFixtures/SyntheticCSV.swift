@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// The generated records as the files real systems export: the ledger as comma-separated
 /// ISO dates with a signed amount column, the bank statement as a European export
 /// (semicolon, dd.mm.yyyy, decimal comma, debit and credit columns, CRLF, a BOM).
@@ -41,18 +43,7 @@ public enum SyntheticCSV {
         return (cents < 0 ? "-" : "") + String(m / 100) + mark + (f.count == 1 ? "0" + f : f)
     }
 
-    static func civil(_ day: Int32) -> (Int, Int, Int) {
-        // Howard Hinnant's days-to-civil.
-        let z = Int(day) + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    static func civil(_ day: Int32) -> (Int, Int, Int) { Gregorian.civil(days: Int(day)) }
 
     static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
     public static func isoDate(_ day: Int32) -> String { let (y, m, d) = civil(day); return "\(y)-\(two(m))-\(two(d))" }

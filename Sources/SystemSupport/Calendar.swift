@@ -9,6 +9,20 @@ public enum Gregorian {
         default: 31
         }
     }
+
+    /// (year, month, day) of a day number (days since 1970-01-01); Howard Hinnant's
+    /// days-to-civil, exact for every proleptic Gregorian date.
+    public static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
 }
 
 /// FNV-1a (64-bit): a small stable hash for keys that must be the same on every machine and

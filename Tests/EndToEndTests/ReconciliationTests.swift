@@ -167,6 +167,7 @@ import Testing
         let stats = job["stats"] as? [String: Any] ?? [:]
         #expect((counts["pairs"] as? Int ?? 0) > 1500 && (counts["groups"] as? Int ?? 0) > 30, "\(counts)")
         #expect(stats["left_records"] as? Int == data.left.count && job["started_at"] is String && job["finished_at"] is String)
+        #expect(job["total_records"] as? Int == data.left.count && job["records_processed"] as? Int == data.left.count)
         let base = "/api/v1/projects/\(p)/reconciliation-jobs/\(id)"
 
         // Every match, page by page in confidence order; no record twice.
@@ -247,6 +248,13 @@ import Testing
             if f[0] == "left" { csvPairs[f[2], default: ([], [])].l.append(f[1]) } else { csvPairs[f[2], default: ([], [])].r.append(f[1]) }
         }
         #expect(Set(csvPairs.values.flatMap { v in v.l.flatMap { l in v.r.map { "\(l)>\($0)" } } }) == exportedPairs)
+        // What an operator sees.
+        let metrics = try s.request("GET", "/metrics").text
+        for line in ["reconciliation_uploads_total{outcome=\"stored\"} 2", "reconciliation_jobs_total{outcome=\"completed\"} 1",
+                     "reconciliation_review_decisions_total{status=\"manual\"} 1", "reconciliation_review_decisions_total{status=\"rejected\"} 1"] {
+            #expect(metrics.contains(line), "\(line)")
+        }
+        #expect(metrics.contains("reconciliation_matches_proposed_total{type=\"one_to_many\"}"))
     }
 
     func predictedRecords(_ matches: [[String: Any]]) -> Int {

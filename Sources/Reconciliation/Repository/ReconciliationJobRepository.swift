@@ -13,6 +13,8 @@ struct ReconciliationJobRecord: Sendable {
     var status: String
     var progress: Int
     var progressMessage: String?
+    var totalRecords: Int?
+    var processedRecords: Int
     var stats: String
     var error: String?
     var runID: Int64?
@@ -26,7 +28,8 @@ struct ReconciliationJobRecord: Sendable {
             id: try row.decode("id"), projectID: try row.decode("project_id"), name: try row.decode("name"),
             leftSourceID: try row.decode("left_source_id"), rightSourceID: try row.decode("right_source_id"),
             threshold: try row.decode("confidence_threshold"), rules: try row.decode("rules"), status: try row.decode("effective_status"),
-            progress: try row.decode("effective_progress"), progressMessage: try row.decode("progress_message"), stats: try row.decode("stats"),
+            progress: try row.decode("effective_progress"), progressMessage: try row.decode("progress_message"),
+            totalRecords: try row.decode("total_records"), processedRecords: try row.decode("processed_records"), stats: try row.decode("stats"),
             error: try row.decode("effective_error"), runID: (try row.decode("run_id", as: Int?.self)).map(Int64.init),
             createdBy: try row.decode("created_by"), createdAt: try row.decode("created_at"), startedAt: try row.decode("started_at"),
             finishedAt: try row.decode("finished_at"))
@@ -47,7 +50,7 @@ enum ReconciliationJobRepository: StatementCatalog {
              WHEN r.status IN ('queued', 'running') THEN r.status
              ELSE j.status END AS effective_status,
         CASE WHEN j.status = 'completed' THEN 100 ELSE coalesce(r.progress, 0)::int END AS effective_progress,
-        r.progress_message, coalesce(j.error, r.error) AS effective_error,
+        r.progress_message, coalesce(j.error, r.error) AS effective_error, j.total_records, j.processed_records,
         \(SQLTime.iso("j.created_at")) AS created_at, \(SQLTime.iso("coalesce(j.started_at, r.started_at)")) AS started_at,
         \(SQLTime.iso("coalesce(j.finished_at, r.finished_at)")) AS finished_at
         """
@@ -81,11 +84,17 @@ enum ReconciliationJobRepository: StatementCatalog {
         """
     }
 
-    static func markRunning(_ id: UUID) -> PostgresQuery {
+    static func markRunning(_ id: UUID, total: Int) -> PostgresQuery {
         """
-        UPDATE reconciliation_jobs SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(), updated_at = now()
+        UPDATE reconciliation_jobs SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(), total_records = \(total),
+               processed_records = 0, updated_at = now()
         WHERE id = \(id) AND status IN ('queued', 'running')
         """
+    }
+
+    /// Left records matched so far, of total_records (the job row's own count beside the queue run's percent).
+    static func processed(_ id: UUID, _ records: Int) -> PostgresQuery {
+        "UPDATE reconciliation_jobs SET processed_records = \(records), heartbeat_at = now() WHERE id = \(id) AND status = 'running'"
     }
 
     static func complete(_ id: UUID, total: Int, matched: Int, unmatched: Int, stats: String) -> PostgresQuery {
@@ -115,7 +124,7 @@ enum ReconciliationJobRepository: StatementCatalog {
     static var statements: [PostgresQuery] {
         let id = UUID()
         return [insert(project: id, name: "n", left: id, right: id, threshold: 0.8, rules: "{}", by: id), attachRun(id, run: 1),
-                find(project: id, id: id), byID(id, forUpdate: true), page(project: id, before: ("2024-01-01", id), limit: 1), markRunning(id),
+                find(project: id, id: id), byID(id, forUpdate: true), page(project: id, before: ("2024-01-01", id), limit: 1), markRunning(id, total: 1), processed(id, 1),
                 complete(id, total: 1, matched: 1, unmatched: 1, stats: "{}"), finish(id, status: "failed", error: "e"), records(source: id)]
     }
 }

@@ -122,7 +122,7 @@ enum ReviewRoutes {
             try q.validate()
             let rows = try review.unmatched(try context.requirePrincipal(), project: projectID, job: jobID, side: side, afterID: after, limit: limit)
             let next = rows.count == limit ? rows.last.map { PageCursor([String($0.id)]).encoded } : nil
-            return try context.success(rows.map(RecordView.init), meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(rows.map { RecordView($0) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
         }
         try routes.patch("\(base)/matches/:match_id", RouteOptions(access: .authenticated, maxBodyBytes: 64 * 1024, doc: RouteDoc(
             "Confirm or reject a proposed match, with a note (editors; audited)", tag: "reconciliation", parameters: [project, job, matchParameter],

@@ -75,22 +75,6 @@ struct UploadView: Encodable {
     }
 }
 
-struct ParsedRecordView: Encodable {
-    let record: ParsedRecord
-    enum CodingKeys: String, CodingKey { case line, externalID = "external_id", date, amount, currency, reference, description, counterparty }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(record.line, forKey: .line)
-        try c.encode(record.externalID, forKey: .externalID)
-        try c.encode(record.date, forKey: .date)
-        try c.encode(record.amount, forKey: .amount)
-        try c.encode(record.currency, forKey: .currency)
-        try c.encode(record.reference, forKey: .reference)
-        try c.encode(record.description, forKey: .description)
-        try c.encode(record.counterparty, forKey: .counterparty)
-    }
-}
-
 struct PreviewView: Encodable {
     let preview: PreviewResult
     enum CodingKeys: String, CodingKey { case header, dialect, rows, issues }
@@ -98,7 +82,7 @@ struct PreviewView: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(preview.header, forKey: .header)
         try c.encode(preview.dialect.map(DialectView.init), forKey: .dialect)
-        try c.encode(preview.rows.map(ParsedRecordView.init), forKey: .rows)
+        try c.encode(preview.rows.map { RecordView($0) }, forKey: .rows)
         try c.encode(preview.issues.map { ["line": String($0.line), "column": $0.column, "reason": $0.reason] }, forKey: .issues)
     }
 }
@@ -109,6 +93,7 @@ struct JobView: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, projectID = "project_id", name, leftSourceID = "left_source_id", rightSourceID = "right_source_id"
         case threshold = "confidence_threshold", rules, status, progress, progressMessage = "progress_message", error, stats, counts
+        case totalRecords = "total_records", processedRecords = "records_processed"
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
     }
     func encode(to encoder: Encoder) throws {
@@ -123,6 +108,8 @@ struct JobView: Encodable {
         try c.encode(job.status, forKey: .status)
         try c.encode(job.progress, forKey: .progress)
         try c.encode(job.progressMessage, forKey: .progressMessage)
+        try c.encode(job.totalRecords, forKey: .totalRecords)
+        try c.encode(job.processedRecords, forKey: .processedRecords)
         try c.encode(job.error, forKey: .error)
         let stats = (try? JSONDecoder().decode([String: Int].self, from: Data(job.stats.utf8))) ?? [:]
         try c.encode(stats, forKey: .stats)
@@ -137,19 +124,41 @@ struct JobView: Encodable {
     }
 }
 
+/// A record as stored (with its database id) or as a preview parsed it (with its line).
 struct RecordView: Encodable {
-    let record: RecordRow
-    enum CodingKeys: String, CodingKey { case id, externalID = "external_id", date, amount, currency, reference, description, counterparty }
+    var id: Int64?
+    var line: Int?
+    var externalID, date, amount, currency: String
+    var reference, description, counterparty: String?
+
+    init(_ r: RecordRow) {
+        self.init(id: r.id, line: nil, externalID: r.externalID, date: r.date, amount: r.amount, currency: r.currency, reference: r.reference,
+                  description: r.description, counterparty: r.counterparty)
+    }
+
+    init(_ r: ParsedRecord) {
+        self.init(id: nil, line: r.line, externalID: r.externalID, date: r.date, amount: r.amount, currency: r.currency, reference: r.reference,
+                  description: r.description, counterparty: r.counterparty)
+    }
+
+    private init(id: Int64?, line: Int?, externalID: String, date: String, amount: String, currency: String, reference: String?,
+                 description: String?, counterparty: String?) {
+        (self.id, self.line, self.externalID, self.date, self.amount) = (id, line, externalID, date, amount)
+        (self.currency, self.reference, self.description, self.counterparty) = (currency, reference, description, counterparty)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, line, externalID = "external_id", date, amount, currency, reference, description, counterparty }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(record.id, forKey: .id)
-        try c.encode(record.externalID, forKey: .externalID)
-        try c.encode(record.date, forKey: .date)
-        try c.encode(record.amount, forKey: .amount)
-        try c.encode(record.currency, forKey: .currency)
-        try c.encode(record.reference, forKey: .reference)
-        try c.encode(record.description, forKey: .description)
-        try c.encode(record.counterparty, forKey: .counterparty)
+        if let id { try c.encode(id, forKey: .id) }
+        if let line { try c.encode(line, forKey: .line) }
+        try c.encode(externalID, forKey: .externalID)
+        try c.encode(date, forKey: .date)
+        try c.encode(amount, forKey: .amount)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(reference, forKey: .reference)
+        try c.encode(description, forKey: .description)
+        try c.encode(counterparty, forKey: .counterparty)
     }
 }
 
@@ -167,8 +176,8 @@ struct MatchView: Encodable {
         try c.encode(Double(m.confidence) ?? 0, forKey: .confidence)
         try c.encode((try? JSONDecoder().decode(SignalsView.self, from: Data(m.details.utf8))) ?? SignalsView(), forKey: .signals)
         try c.encode(m.note, forKey: .note)
-        try c.encode(match.left.map(RecordView.init), forKey: .left)
-        try c.encode(match.right.map(RecordView.init), forKey: .right)
+        try c.encode(match.left.map { RecordView($0) }, forKey: .left)
+        try c.encode(match.right.map { RecordView($0) }, forKey: .right)
         try c.encode(m.reviewedBy?.uuidString.lowercased(), forKey: .reviewedBy)
         try c.encode(m.reviewedAt, forKey: .reviewedAt)
         try c.encode(m.createdAt, forKey: .createdAt)

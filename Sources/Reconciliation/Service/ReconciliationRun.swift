@@ -1,6 +1,7 @@
 import Foundation
 import Platform
 import Postgres
+import SystemSupport
 
 /// The body of a queued reconciliation job: load both sides, match (pure), store every match
 /// and mark the job completed in one transaction. Progress goes to the queue run; cancellation
@@ -26,15 +27,19 @@ enum ReconciliationRun {
         }
     }
 
-    static func execute(_ context: JobContext) throws -> JobOutcome {
+    static func execute(_ context: JobContext, metrics: ReconciliationMetrics) throws -> JobOutcome {
         struct Payload: Decodable { var job_id: UUID }
         let payload = try JSONDecoder().decode(Payload.self, from: Data(context.payload.utf8))
         do {
-            return try run(context, job: payload.job_id)
+            let outcome = try run(context, job: payload.job_id, metrics: metrics)
+            metrics.jobs.inc(["completed"])
+            return outcome
         } catch {
             let cancelled = error is JobCancelled
             let reason = (error as? JobCancelled)?.reason ?? String(describing: error)
             let status = cancelled && !reason.hasPrefix("timed out") ? "cancelled" : "failed"
+            metrics.jobs.inc([status])
+            context.logger.warning("reconciliation job \(status)", metadata: ["job_id": "\(payload.job_id.uuidString.lowercased())", "reason": "\(reason.prefix(300))"])
             _ = try? context.pool.transaction { tx in
                 try tx.query(ReconciliationJobRepository.finish(payload.job_id, status: status, error: String(reason.prefix(2000))))
             }
@@ -42,7 +47,7 @@ enum ReconciliationRun {
         }
     }
 
-    static func run(_ context: JobContext, job id: UUID) throws -> JobOutcome {
+    static func run(_ context: JobContext, job id: UUID, metrics: ReconciliationMetrics) throws -> JobOutcome {
         let started = Date()
         context.progress(1, "loading records")
         let loaded: (job: ReconciliationJobRecord, left: [MatchInput], right: [MatchInput])? = try context.pool.transaction { tx in
@@ -50,16 +55,24 @@ enum ReconciliationRun {
                 return nil
             }
             if job.isFinished { return nil }
-            try tx.query(ReconciliationJobRepository.markRunning(id))
-            return (job, try records(tx, job.leftSourceID), try records(tx, job.rightSourceID))
+            let left = try records(tx, job.leftSourceID), right = try records(tx, job.rightSourceID)
+            try tx.query(ReconciliationJobRepository.markRunning(id, total: left.count))
+            return (job, left, right)
         }
         guard let (job, left, right) = loaded else { return .nothing }
         try context.checkCancelled()
         let loadedAt = Date()
         let rules = (try? JSONDecoder().decode(JobRules.self, from: Data(job.rules.utf8)))?.matchRules ?? MatchRules()
         let total = max(1, left.count)
+        var lastWrite = MonotonicClock.milliseconds()
         let outcome = try Matcher(rules: rules, threshold: job.threshold).run(left: left, right: right, progress: { done in
             context.progress(5 + 75 * done / total, "matching: \(done) of \(left.count) records")
+            // The job row's own count, at most once a second (the queue run throttles its own).
+            let now = MonotonicClock.milliseconds()
+            if now - lastWrite >= 1_000 {
+                lastWrite = now
+                _ = try? context.pool.transaction { tx in try tx.query(ReconciliationJobRepository.processed(id, done)) }
+            }
         }, checkCancelled: context.checkCancelled)
         let matchedAt = Date()
         context.progress(85, "storing \(outcome.matches.count) matches")
@@ -86,10 +99,17 @@ enum ReconciliationRun {
             try context.checkCancelled()
             stats.storeMs = Int(Date().timeIntervalSince(matchedAt) * 1000)
             let statsText = String(decoding: try JSONEncoder.sorted.encode(stats), as: UTF8.self)
-            try tx.query(ReconciliationJobRepository.complete(id, total: left.count + right.count, matched: outcome.matches.count,
+            try tx.query(ReconciliationJobRepository.complete(id, total: left.count, matched: outcome.matches.count,
                                                               unmatched: outcome.unmatchedLeft.count + outcome.unmatchedRight.count, stats: statsText))
         }
         context.progress(100, "completed")
+        metrics.jobPhaseSeconds.observe(Double(stats.loadMs) / 1000, ["load"])
+        metrics.jobPhaseSeconds.observe(Double(stats.matchMs) / 1000, ["match"])
+        metrics.jobPhaseSeconds.observe(Double(stats.storeMs) / 1000, ["store"])
+        for m in outcome.matches { metrics.matches.inc([m.kind.rawValue]) }
+        context.logger.info("reconciliation job completed", metadata: [
+            "job_id": "\(id.uuidString.lowercased())", "left": "\(left.count)", "right": "\(right.count)", "matches": "\(outcome.matches.count)",
+            "load_ms": "\(stats.loadMs)", "match_ms": "\(stats.matchMs)", "store_ms": "\(stats.storeMs)"])
         return try JobOutcome(stats: stats, changedData: true)
     }
 

@@ -21,10 +21,12 @@ struct Decision: Sendable {
 final class ReviewService: Sendable {
     let pool: ConnectionPool
     let access: ProjectAccess
+    let metrics: ReconciliationMetrics
 
-    init(pool: ConnectionPool, access: ProjectAccess) {
+    init(pool: ConnectionPool, access: ProjectAccess, metrics: ReconciliationMetrics) {
         self.pool = pool
         self.access = access
+        self.metrics = metrics
     }
 
     static let matchNotFound = AppError.notFound("No match with this id in this job")
@@ -67,7 +69,7 @@ final class ReviewService: Sendable {
 
     func resolve(_ p: Principal, project: UUID, job id: UUID, decisions: [Decision], audit: (Decision) -> AuditEntry) throws -> [ReviewedMatch] {
         guard let user = UUID(uuidString: p.id) else { throw AppError(.forbidden, "Decisions belong to user accounts; log in as a user") }
-        return try pool.transaction { tx in
+        let done = try pool.transaction { tx in
             _ = try job(tx, p, project: project, job: id, action: .write)
             // Every decision is checked before any is applied: all or nothing, every problem named.
             var issues: [FieldIssue] = []
@@ -99,12 +101,14 @@ final class ReviewService: Sendable {
             let rows = try decisions.compactMap { try tx.query(MatchRepository.find(job: id, id: $0.matchID)).first.map(MatchRow.decode) }
             return try Self.withRecords(tx, rows)
         }
+        for d in decisions { metrics.decisions.inc([d.status]) }
+        return done
     }
 
     /// A reviewer's own match of chosen records (external ids of each side), confirmed at once.
     func manual(_ p: Principal, project: UUID, job id: UUID, leftIDs: [String], rightIDs: [String], note: String?, audit: AuditEntry) throws -> ReviewedMatch {
         guard let user = UUID(uuidString: p.id) else { throw AppError(.forbidden, "Decisions belong to user accounts; log in as a user") }
-        return try pool.transaction { tx in
+        let created = try pool.transaction { tx in
             let j = try job(tx, p, project: project, job: id, action: .write)
             guard j.status == "completed" else { throw AppError(.conflict, "The job is \(j.status); match records once it completed") }
             var issues: [FieldIssue] = []
@@ -132,6 +136,8 @@ final class ReviewService: Sendable {
             guard let row = try tx.query(MatchRepository.find(job: id, id: matchID)).first.map(MatchRow.decode) else { throw Self.matchNotFound }
             return try Self.withRecords(tx, [row])[0]
         }
+        metrics.decisions.inc(["manual"])
+        return created
     }
 }
 

@@ -1,8 +1,10 @@
 import Crypto
 import Foundation
 import HTTPServer
+import Logging
 import Platform
 import Postgres
+import SystemSupport
 
 /// What an upload stored, and the dialect the file was read with.
 struct UploadResult: Sendable {
@@ -35,16 +37,42 @@ final class UploadService: Sendable {
     let pool: ConnectionPool
     let access: ProjectAccess
     let maxBytes: Int
+    let metrics: ReconciliationMetrics
+    let logger: Logger
 
-    init(pool: ConnectionPool, access: ProjectAccess, maxBytes: Int) {
+    init(pool: ConnectionPool, access: ProjectAccess, maxBytes: Int, metrics: ReconciliationMetrics, logger: Logger) {
         self.pool = pool
         self.access = access
         self.maxBytes = maxBytes
+        self.metrics = metrics
+        self.logger = logger
     }
 
     func upload(_ p: Principal, project: UUID, source sourceID: UUID, body: UploadBody, replace: Bool, audit: AuditEntry) throws -> UploadResult {
         guard let user = UUID(uuidString: p.id) else { throw AppError(.forbidden, "Uploads belong to user accounts; log in as a user") }
-        return try pool.transaction { tx in
+        let started = MonotonicClock.milliseconds()
+        do {
+            let result = try store(project: project, source: sourceID, user: user, principal: p, body: body, replace: replace, audit: audit)
+            let seconds = Double(MonotonicClock.milliseconds() - started) / 1000
+            metrics.uploads.inc(["stored"])
+            metrics.uploadRows.inc(by: Double(result.upload.rowCount))
+            metrics.uploadBytes.inc(by: Double(result.upload.sizeBytes))
+            metrics.uploadSeconds.observe(seconds)
+            logger.info("upload stored", metadata: ["upload_id": "\(result.upload.id.uuidString.lowercased())", "source_id": "\(sourceID.uuidString.lowercased())",
+                                                     "rows": "\(result.upload.rowCount)", "bytes": "\(result.upload.sizeBytes)", "ms": "\(Int(seconds * 1000))"])
+            return result
+        } catch let e as AppError {
+            metrics.uploads.inc([e.code == .validationError ? "invalid" : e.code == .conflict ? "duplicate" : "failed"])
+            throw e
+        } catch {
+            metrics.uploads.inc(["failed"])
+            throw error
+        }
+    }
+
+    private func store(project: UUID, source sourceID: UUID, user: UUID, principal p: Principal, body: UploadBody, replace: Bool,
+                       audit: AuditEntry) throws -> UploadResult {
+        try pool.transaction { tx in
             try access.authorize(tx, project: project, principal: p, action: .write)
             // Locked: two uploads to one source are checked against each other in turn.
             let source = try SourceService.load(tx, project: project, id: sourceID, lock: true)
