@@ -32,7 +32,7 @@ struct CandidateIndex: Sendable {
 
     /// Records per round: after each, progress is reported and cancellation checked on the
     /// calling thread; within a round, the halves are scored on two threads.
-    static let round = 8_192
+    static let round = 2_048
 
     func pairs(left: [PreparedRecord], scorer: PairScorer, progress: (Int) -> Void, checkCancelled: () throws -> Void) throws -> [CandidatePair] {
         var out: [CandidatePair] = []
