@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Reconciliation", dependencies: [
             "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
         ]),
-        // Generated reconciliation data with known truth, for tests and benchmarks; not shipped.
+        // Generated reconciliation data with known truth, for tests, benchmarks and `apiserver demo`.
         .target(name: "ReconciliationFixtures", dependencies: ["Reconciliation", "SystemSupport"]),
         // Matcher quality and speed for scripts/bench-reconciliation; not shipped.
         .executableTarget(name: "reconbench", dependencies: ["Reconciliation", "ReconciliationFixtures"]),
@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "Backups", "Reconciliation", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "apiserver", dependencies: [
-            "AppAssembly", "Accounts", "Backups", "Markets", "Platform", "HTTPServer", "SystemSupport",
+            "AppAssembly", "Accounts", "Backups", "Markets", "Reconciliation", "ReconciliationFixtures", "Platform", "HTTPServer", "SystemSupport", "Crypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -43,6 +43,14 @@ public struct AccountsFeature: Feature {
         [AccessTokenAuthenticator(tokens: auth.tokens, pool: services.database.pool)]
     }
 
+    /// `apiserver demo`: a project owned by `owner` (a user id), for demonstration data.
+    public static func createProject(services: AppServices, owner: String, name: String, description: String) throws -> String {
+        let feature = try AccountsFeature(services: services)
+        let project = try feature.projects.create(Principal(id: owner, role: "user"), name: name, description: description, settings: "{}",
+                                                  info: .commandLine)
+        return project.id.uuidString.lowercased()
+    }
+
     /// `apiserver user create`: an account with any role, password from the caller.
     public static func createUser(services: AppServices, email: String, password: String, role: String) throws -> (id: String, email: String) {
         guard ["admin", "user"].contains(role) else { throw AppError.validation([FieldIssue(field: "role", issue: "must be admin or user")]) }

@@ -9,10 +9,10 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "write", arguments.count == 3, let n = Int(arguments[2]) {
     let data = SyntheticGenerator.make(count: n, seed: 20_261_201)
     let dir = arguments[1]
-    FileManager.default.createFile(atPath: dir + "/ledger.csv", contents: Data(SyntheticCSV.ledger(data.left)))
-    FileManager.default.createFile(atPath: dir + "/bank.csv", contents: Data(SyntheticCSV.bank(data.right)))
+    _ = FileManager.default.createFile(atPath: dir + "/ledger.csv", contents: Data(SyntheticCSV.ledger(data.left)))
+    _ = FileManager.default.createFile(atPath: dir + "/bank.csv", contents: Data(SyntheticCSV.bank(data.right)))
     let truth = "left_id,right_id\n" + data.truth.map { "\($0.left),\($0.right)" }.sorted().joined(separator: "\n") + "\n"
-    FileManager.default.createFile(atPath: dir + "/truth.csv", contents: Data(truth.utf8))
+    _ = FileManager.default.createFile(atPath: dir + "/truth.csv", contents: Data(truth.utf8))
     print("wrote \(data.left.count) ledger and \(data.right.count) bank records, \(data.truth.count) true pairs, to \(dir)")
     exit(0)
 }

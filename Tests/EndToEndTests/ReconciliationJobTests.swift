@@ -103,6 +103,28 @@ import Testing
         #expect(!perJob.contains(","), "every job stored the same number of matches once: \(perJob)")
     }
 
+    @Test func theDemoCommandSeedsAProjectWhoseJobTheServerRuns() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let passwordFile = NSTemporaryDirectory() + "demo-password-" + UUID().uuidString
+        defer { unlink(passwordFile) }
+        let env = ["DATABASE_URL": url, "APP_ENV": "development", "MIGRATIONS_DIR": ServerProcess.repositoryRoot + "/migrations"]
+        let (status, out) = try DatabaseTests.run(ServerProcess.binaryPath, ["demo", "--records", "300", "--password-out", passwordFile], env: env)
+        #expect(status == 0 && out.contains("is queued"), "\(out)")
+        let password = (try? String(contentsOfFile: passwordFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        #expect(password.count >= 12 && out.contains(password), "the password is printed once and written to the file")
+        let again = try DatabaseTests.run(ServerProcess.binaryPath, ["demo"], env: env)
+        #expect(again.0 == 0 && again.1.contains("already present"))
+        let refused = try DatabaseTests.run(ServerProcess.binaryPath, ["demo", "--email", "x@example.com"], env: env.merging(["APP_ENV": "production"]) { _, n in n })
+        #expect(refused.0 != 0)
+        let s = try ReconciliationE2ETests.server(url)
+        defer { s.stop() }
+        let login = try AccountsTests.post(s, "/api/v1/auth/login", #"{"email":"demo@example.com","password":"\#(password)"}"#)
+        let client = C(server: s, token: AccountsTests.data(login)["access_token"] as? String)
+        let project = (C.list(try client.call("GET", "/api/v1/projects")).first?["id"] as? String) ?? ""
+        let job = (C.list(try client.call("GET", "/api/v1/projects/\(project)/reconciliation-jobs")).first?["id"] as? String) ?? ""
+        #expect(try client.waitForJob(project, job)["status"] as? String == "completed")
+    }
+
     @Test func aLargeUploadIsParsedAsItArrivesInFlatMemory() throws {
         let url = try DatabaseTests.freshDatabase()
         let s = try ReconciliationE2ETests.server(url)
