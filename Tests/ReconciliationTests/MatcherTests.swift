@@ -121,6 +121,15 @@ import ReconciliationFixtures
         #expect(o.matches.isEmpty)
     }
 
+    @Test func degenerateDataStaysBoundedAndUnguessed() throws {
+        // Every amount equal on one day: blocking alone would form all 2,000 x 2,000 pairs.
+        let left = (0..<2000).map { Self.r(Int64($0), "-10.00") }
+        let right = (0..<2000).map { Self.r(Int64(10_000 + $0), "-10.00") }
+        let o = try Matcher().run(left: left, right: right)
+        #expect(o.candidatePairs <= 2000 * CandidateIndex.maxCandidates)
+        #expect(o.matches.isEmpty, "nothing tells them apart")
+    }
+
     @Test func cancellationStopsTheRun() {
         let data = SyntheticGenerator.make(count: 3000, seed: 7)
         var calls = 0

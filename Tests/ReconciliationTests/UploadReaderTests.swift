@@ -118,6 +118,8 @@ import Testing
         #expect(throws: UploadFailure.self) { _ = try Self.read("", settings) }
         #expect(throws: UploadFailure.self) { _ = try Self.read("Date,Amount\n2024-01-01,\"unterminated\n", settings) }
         #expect(throws: UploadFailure.self) { _ = try Self.read("Date,Amount\n2024-01-01,1\"x\n", settings) }
+        // A line of delimiters alone cannot grow a record without bound.
+        #expect(throws: UploadFailure.self) { _ = try Self.read("Date,Amount\n" + String(repeating: ",", count: 5000) + "\n", settings, step: 4096) }
         // A NUL byte is a bad row, not a crash or a COPY failure.
         let (_, reader) = try! Self.read("Date,Amount\n2024-01-01,1\u{0}\n", settings)
         #expect(reader.issues.first?.reason == "contains a NUL byte")

@@ -20,6 +20,11 @@ public struct CSVTokenizer: Sendable {
     public let delimiter: UInt8
     /// Largest field accepted (a malformed file must not grow a field without bound).
     public let maxFieldBytes: Int
+    /// Most fields in one record (a line of delimiters alone must not grow without bound).
+    public let maxFields: Int
+    /// Most bytes in one record, all its fields together.
+    public let maxRecordBytes: Int
+    private var recordBytes = 0
     private var state = State.fieldStart
     private var field: [UInt8] = []
     private var fields: [String] = []
@@ -28,9 +33,11 @@ public struct CSVTokenizer: Sendable {
     private var sawBOMCheck = false
     private var bomPrefix: [UInt8] = []
 
-    public init(delimiter: UInt8 = UInt8(ascii: ","), maxFieldBytes: Int = 64 * 1024) {
+    public init(delimiter: UInt8 = UInt8(ascii: ","), maxFieldBytes: Int = 64 * 1024, maxFields: Int = 1024, maxRecordBytes: Int = 1 << 20) {
         self.delimiter = delimiter
         self.maxFieldBytes = maxFieldBytes
+        self.maxFields = maxFields
+        self.maxRecordBytes = maxRecordBytes
     }
 
     /// Consumes `bytes`, handing every completed record to `emit`.
@@ -76,10 +83,17 @@ public struct CSVTokenizer: Sendable {
         guard field.count < maxFieldBytes else {
             throw Failure(line: line, column: fields.count + 1, reason: "field longer than \(maxFieldBytes) bytes")
         }
+        recordBytes += 1
+        guard recordBytes <= maxRecordBytes else {
+            throw Failure(line: line, column: fields.count + 1, reason: "a record longer than \(maxRecordBytes) bytes")
+        }
         field.append(b)
     }
 
     private mutating func endField() throws {
+        guard fields.count < maxFields else {
+            throw Failure(line: line, column: fields.count + 1, reason: "a record with more than \(maxFields) fields")
+        }
         guard let text = String(validating: field, as: UTF8.self) else {
             throw Failure(line: line, column: fields.count + 1, reason: "not valid UTF-8")
         }
@@ -91,6 +105,7 @@ public struct CSVTokenizer: Sendable {
         try endField()
         let record = Record(fields: fields, line: recordLine)
         fields.removeAll(keepingCapacity: true)
+        recordBytes = 0
         state = .fieldStart
         // A blank line is not a record.
         if !(record.fields.count == 1 && record.fields[0].isEmpty) { try emit(record) }

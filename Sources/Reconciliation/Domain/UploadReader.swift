@@ -61,6 +61,8 @@ public struct UploadReader {
     private var columns: [String: Int] = [:]
     private var indexes: (id: Int?, date: Int?, amount: Int?, currency: Int?) = (nil, nil, nil, nil)
     private var pending: [CSVTokenizer.Record] = []
+    private var pendingBytes = 0
+    static let maxSampleBytes = 1 << 20
     private var resolved = false
     private var delimiter = UInt8(ascii: ",")
     private var amount = AmountParser()
@@ -154,7 +156,9 @@ public struct UploadReader {
             return
         }
         pending.append(record)
-        if pending.count >= sampleRows { try resolve(emit) }
+        pendingBytes += record.fields.reduce(0) { $0 + $1.utf8.count }
+        // The sample is bounded in rows and in bytes, so memory never follows the file's size.
+        if pending.count >= sampleRows || pendingBytes >= Self.maxSampleBytes { try resolve(emit) }
     }
 
     private mutating func readHeader(_ record: CSVTokenizer.Record) throws {

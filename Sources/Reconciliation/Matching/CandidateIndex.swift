@@ -19,6 +19,10 @@ struct CandidateIndex: Sendable {
     /// References may tie records further apart than the amount window: up to this many
     /// times the date window.
     static let referenceWindowFactor = 3
+    /// Most candidates kept per record (the closest in amount, then date). Degenerate data (every
+    /// amount equal on one day) would otherwise make blocking all pairs; past this many, the
+    /// rivals are too many to tell apart anyway and the record is left for review.
+    static let maxCandidates = 64
 
     init(right: [PreparedRecord], rules: MatchRules) {
         self.rules = rules
@@ -67,7 +71,7 @@ struct CandidateIndex: Sendable {
             seen.removeAll(keepingCapacity: true)
             let tolerance = rules.tolerance(a.amount)
             let low = a.amount - tolerance, high = a.amount + tolerance
-            for day in (a.day - span)...(a.day + span) {
+            for day in (a.day - span)...(a.day + span) where seen.count < Self.maxCandidates * 4 {
                 guard let list = byDay[DayKey(currency: a.currency, day: day)] else { continue }
                 var i = Self.lowerBound(list, low)
                 while i < list.count && list[i].amount <= high {
@@ -94,6 +98,11 @@ struct CandidateIndex: Sendable {
                     w += 1
                 }
                 seen.removeLast(seen.count - w)
+            }
+            if seen.count > Self.maxCandidates {
+                let key = { (ri: Int32) in ((right[Int(ri)].amount - a.amount).magnitude, abs(right[Int(ri)].businessDay - a.businessDay), ri) }
+                seen.sort { key($0) < key($1) }
+                seen.removeLast(seen.count - Self.maxCandidates)
             }
             for ri in seen {
                 let e = scorer.evaluate(a, right[Int(ri)])
