@@ -29,32 +29,16 @@ public enum Gzip {
         return output
     }
 
-    /// Decompresses gzip data, refusing to produce more than `maxOutput` bytes (zip bombs).
+    /// Decompresses gzip data, refusing to produce more than `maxOutput` bytes (zip bombs), a
+    /// truncated stream, and data after its end (through `GzipDecompressor`).
     public static func decompress(_ input: [UInt8], maxOutput: Int) throws -> [UInt8] {
-        var stream = z_stream()
-        guard inflateInit2_(&stream, 31, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw Error(description: "inflateInit failed")
-        }
-        defer { inflateEnd(&stream) }
+        let inflater = try GzipDecompressor()
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        try input.withUnsafeBufferPointer { inp in
-            stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-            stream.avail_in = UInt32(inp.count)
-            while true {
-                let (rc, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = UInt32(out.count)
-                    let rc = inflate(&stream, Z_NO_FLUSH)
-                    return (rc, out.count - Int(stream.avail_out))
-                }
-                output.append(contentsOf: chunk[0..<produced])
-                if output.count > maxOutput { throw Error(description: "decompressed size exceeds \(maxOutput) bytes") }
-                if rc == Z_STREAM_END { return }
-                guard rc == Z_OK else { throw Error(description: "invalid gzip data (zlib \(rc))") }
-                if stream.avail_in == 0 && produced == 0 { throw Error(description: "truncated gzip data") }
-            }
+        try inflater.write(input) { piece in
+            output.append(contentsOf: piece)
+            if output.count > maxOutput { throw Error(description: "decompressed size exceeds \(maxOutput) bytes") }
         }
+        guard inflater.finished else { throw Error(description: input.isEmpty ? "invalid gzip data (empty)" : "truncated gzip data") }
         return output
     }
 }

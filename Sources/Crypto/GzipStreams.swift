@@ -31,13 +31,7 @@ public final class GzipCompressor {
             stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
             stream.avail_in = UInt32(inp.count)
             while true {
-                let (rc, produced) = out.withUnsafeMutableBufferPointer { o -> (Int32, Int) in
-                    stream.next_out = o.baseAddress
-                    stream.avail_out = UInt32(o.count)
-                    let rc = deflate(&stream, flush)
-                    return (rc, o.count - Int(stream.avail_out))
-                }
-                if produced > 0 { try emit(Array(out[0..<produced])) }
+                let rc = try zlibStep(&stream, &out, emit: emit) { deflate(&$0, flush) }
                 if flush == Z_FINISH {
                     if rc == Z_STREAM_END { return }
                     guard rc == Z_OK || rc == Z_BUF_ERROR else { throw Gzip.Error(description: "deflate failed (zlib \(rc))") }
@@ -72,13 +66,7 @@ public final class GzipDecompressor {
             stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
             stream.avail_in = UInt32(inp.count)
             while true {
-                let (rc, produced) = out.withUnsafeMutableBufferPointer { o -> (Int32, Int) in
-                    stream.next_out = o.baseAddress
-                    stream.avail_out = UInt32(o.count)
-                    let rc = inflate(&stream, Z_NO_FLUSH)
-                    return (rc, o.count - Int(stream.avail_out))
-                }
-                if produced > 0 { try emit(Array(out[0..<produced])) }
+                let rc = try zlibStep(&stream, &out, emit: emit) { inflate(&$0, Z_NO_FLUSH) }
                 if rc == Z_STREAM_END {
                     finished = true
                     guard stream.avail_in == 0 else { throw Gzip.Error(description: "data after the end of the compressed stream") }
@@ -89,4 +77,18 @@ public final class GzipDecompressor {
             }
         }
     }
+}
+
+/// One zlib call with `out` as its output space; what it produced goes to `emit`. Returns
+/// zlib's code. The compressor and the decompressor both pump with it.
+private func zlibStep(_ stream: inout z_stream, _ out: inout [UInt8], emit: ([UInt8]) throws -> Void,
+                      _ call: (inout z_stream) -> Int32) throws -> Int32 {
+    let (rc, produced) = out.withUnsafeMutableBufferPointer { o -> (Int32, Int) in
+        stream.next_out = o.baseAddress
+        stream.avail_out = UInt32(o.count)
+        let rc = call(&stream)
+        return (rc, o.count - Int(stream.avail_out))
+    }
+    if produced > 0 { try emit(Array(out[0..<produced])) }
+    return rc
 }
