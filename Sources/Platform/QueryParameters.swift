@@ -1,3 +1,4 @@
+import FoundationEssentials
 import HTTPServer
 import Postgres
 import Crypto
@@ -120,6 +121,15 @@ public struct QueryParameters {
             return nil
         }
         return c
+    }
+
+    /// A keyset cursor of (timestamp text, UUID), the position after the last row of a page
+    /// ordered by creation time and id; nil when absent or invalid (then an issue is recorded).
+    public mutating func timeAndIDCursor(_ name: String = "cursor") -> (String, UUID)? {
+        guard let c = cursor(name) else { return nil }
+        if c.values.count == 2, c.values[0].utf8.count <= 40, let id = UUID(uuidString: c.values[1]) { return (c.values[0], id) }
+        issues.append(FieldIssue(field: name, issue: "is not a valid cursor; use the next_cursor of a previous page"))
+        return nil
     }
 
     /// Records an issue for every parameter not in `names`: a misspelt filter must not be

@@ -29,12 +29,7 @@ enum AdminRoutes {
             var q = QueryParameters(request)
             q.allowOnly(["limit", "cursor"])
             let limit = q.int("limit", default: 50, in: 1...500)
-            var after: (String, UUID)?
-            if let c = q.cursor() {
-                if c.values.count == 2, c.values[0].utf8.count <= 40, let id = UUID(uuidString: c.values[1]) {
-                    after = (c.values[0], id)
-                } else { q.record(FieldIssue(field: "cursor", issue: "is not a valid cursor; use the next_cursor of a previous page")) }
-            }
+            let after = q.timeAndIDCursor()
             try q.validate()
             let page = try users.list(after: after, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.user.id.uuidString.lowercased()]).encoded } : nil

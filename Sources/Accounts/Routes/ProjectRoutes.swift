@@ -79,12 +79,7 @@ enum ProjectRoutes {
             q.allowOnly(["q", "limit", "cursor"])
             let text = q.string("q", maxLength: 255)
             let limit = q.int("limit", default: 50, in: 1...200)
-            var before: (String, UUID)?
-            if let c = q.cursor() {
-                if c.values.count == 2, c.values[0].utf8.count <= 40, let id = UUID(uuidString: c.values[1]) { before = (c.values[0], id) } else {
-                    q.record(FieldIssue(field: "cursor", issue: "is not a valid cursor; use the next_cursor of a previous page"))
-                }
-            }
+            let before = q.timeAndIDCursor()
             try q.validate()
             let page = try projects.list(try context.requirePrincipal(), query: text.flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.project.id.uuidString.lowercased()]).encoded } : nil

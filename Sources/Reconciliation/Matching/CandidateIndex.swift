@@ -1,6 +1,3 @@
-import Dispatch
-import Foundation
-
 /// The blocking index over the right side: per (currency, day) the records sorted by amount,
 /// and per (currency, reference key) the records that carry it. Candidates for a left record
 /// come from the days of its window (a binary search for its amount range on each) and from
@@ -48,11 +45,7 @@ struct CandidateIndex: Sendable {
             let end = min(left.count, start + Self.round)
             let middle = (start + end) / 2
             let halves = [start..<middle, middle..<end]
-            let results = Results(count: halves.count)
-            DispatchQueue.concurrentPerform(iterations: halves.count) { i in
-                results.set(i, candidates(left: left, range: halves[i], scorer: scorer))
-            }
-            for i in 0..<halves.count { out += results.get(i) }
+            for half in Parallel.map(halves.count, { candidates(left: left, range: halves[$0], scorer: scorer) }) { out += half }
             start = end
         }
         progress(left.count)
@@ -110,15 +103,6 @@ struct CandidateIndex: Sendable {
             }
         }
         return out
-    }
-
-    /// Per-thread result slots of one round.
-    final class Results: @unchecked Sendable {
-        private var slots: [[CandidatePair]]
-        private let lock = NSLock()
-        init(count: Int) { slots = Array(repeating: [], count: count) }
-        func set(_ i: Int, _ v: [CandidatePair]) { lock.lock(); slots[i] = v; lock.unlock() }
-        func get(_ i: Int) -> [CandidatePair] { lock.lock(); defer { lock.unlock() }; return slots[i] }
     }
 
     static func lowerBound(_ list: [(amount: Int64, index: Int32)], _ value: Int64) -> Int {

@@ -90,16 +90,17 @@ struct GroupFinder {
             guard members.count >= 2 else { continue }
             guard let (candidates, found) = uniqueSubset(members: Array(members), target: t, pool: pool) else { continue }
             let chosen = found.map { Int(candidates[$0]) }
-            let confidence = groupConfidence(target: t, members: chosen.map { pool[$0] }, documentShared: chosen.allSatisfy { sharesDocument.contains(Int32($0)) },
-                                             sum: chosen.reduce(Int64(0)) { $0 + pool[$1].amount })
+            let sum = chosen.reduce(Int64(0)) { $0 + pool[$1].amount }
+            let documentShared = chosen.allSatisfy { sharesDocument.contains(Int32($0)) }
+            let confidence = groupConfidence(target: t, members: chosen.map { pool[$0] }, documentShared: documentShared, sum: sum)
             guard confidence >= threshold else { continue }
             usedTargets[ti] = true
             for m in chosen { usedPool[m] = true }
             let spread = chosen.map { Int(abs(pool[$0].businessDay - t.businessDay)) }.max() ?? 0
-            let difference = (t.amount - chosen.reduce(Int64(0)) { $0 + pool[$1].amount }).magnitude
+            let difference = (t.amount - sum).magnitude
             let similarity = t.name.isEmpty ? nil : chosen.map { StringSimilarity.names(t.name, pool[$0].name) }.min()
             let signals = MatchSignals(amountDifference: Int64(difference), dateDistance: spread,
-                                       reference: chosen.allSatisfy { sharesDocument.contains(Int32($0)) } ? "in_description" : "missing",
+                                       reference: documentShared ? "in_description" : "missing",
                                        counterparty: similarity.map { ($0 * 1000).rounded() / 1000 }, score: 0, competitors: 0)
             let (l, r) = kind == .oneToMany ? ([ti], chosen.sorted()) : (chosen.sorted(), [ti])
             out.append(ProposedMatch(kind: kind, left: l, right: r, confidence: Matcher.rounded(confidence), signals: signals))

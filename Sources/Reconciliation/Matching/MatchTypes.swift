@@ -61,7 +61,7 @@ public enum MatchKind: String, Sendable, CaseIterable, Codable {
 }
 
 /// Why a match was proposed: the evidence, each as it was found.
-public struct MatchSignals: Sendable, Equatable, Codable {
+public struct MatchSignals: Sendable, Equatable {
     /// |left - right| (or group sum difference), in 1e-4 units.
     public var amountDifference: Int64
     /// Business days between the dates (the widest within a group).
@@ -74,11 +74,6 @@ public struct MatchSignals: Sendable, Equatable, Codable {
     public var score: Double
     /// Other candidates of similar standing that competed for the same records.
     public var competitors: Int
-
-    enum CodingKeys: String, CodingKey {
-        case amountDifference = "amount_difference", dateDistance = "date_distance_business_days", reference
-        case counterparty = "counterparty_similarity", score, competitors
-    }
 }
 
 /// A proposed match: record indexes into the inputs of each side.

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Reconciles two sets of transactions. Pure: no I/O; the caller passes progress and
@@ -36,12 +35,8 @@ public struct Matcher: Sendable {
         for c in Set(left.map(\.currency) + right.map(\.currency)).sorted() { currencies[c] = Int32(currencies.count) }
         let codes = currencies
         // The two sides are normalised on two threads.
-        let prepared = PreparedSides()
-        DispatchQueue.concurrentPerform(iterations: 2) { side in
-            let records = side == 0 ? left : right
-            prepared.set(side, records.map { PreparedRecord($0, currency: codes[$0.currency]!) })
-        }
-        let l = prepared.get(0), r = prepared.get(1)
+        let prepared = Parallel.map(2) { side in (side == 0 ? left : right).map { PreparedRecord($0, currency: codes[$0.currency]!) } }
+        let l = prepared[0], r = prepared[1]
         try checkCancelled()
         let scorer = PairScorer(rules: rules)
         var pairs = try CandidateIndex(right: r, rules: rules).pairs(left: l, scorer: scorer, progress: progress, checkCancelled: checkCancelled)
@@ -107,13 +102,6 @@ public struct Matcher: Sendable {
     }
 
     static func rounded(_ c: Double) -> Double { min(1, max(0, (c * 10_000).rounded(.down) / 10_000)) }
-}
-
-final class PreparedSides: @unchecked Sendable {
-    private var sides: [[PreparedRecord]] = [[], []]
-    private let lock = NSLock()
-    func set(_ i: Int, _ v: [PreparedRecord]) { lock.lock(); sides[i] = v; lock.unlock() }
-    func get(_ i: Int) -> [PreparedRecord] { lock.lock(); defer { lock.unlock() }; return sides[i] }
 }
 
 /// A scored candidate, kept small: there can be millions.

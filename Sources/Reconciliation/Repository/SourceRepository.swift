@@ -31,7 +31,7 @@ enum SourceRepository: StatementCatalog {
         s.id, s.project_id, s.name, s.source_system AS kind, s.settings::text AS settings,
         (SELECT count(*) FROM reconciliation_records r WHERE r.data_source_id = s.id AND r.deleted_at IS NULL)::int AS record_count,
         (SELECT count(*) FROM uploaded_files f WHERE f.data_source_id = s.id AND f.deleted_at IS NULL)::int AS upload_count,
-        \(SQLTime.iso("s.created_at")) AS created_at, \(SQLTime.iso("s.updated_at")) AS updated_at, s.created_at AS cursor_time
+        \(SQLTime.iso("s.created_at")) AS created_at, \(SQLTime.iso("s.updated_at")) AS updated_at
         """
 
     static func insert(project: UUID, name: String, kind: String, settings: String) -> PostgresQuery {

@@ -106,7 +106,7 @@ enum JobRoutes {
             var q = QueryParameters(request)
             q.allowOnly(["limit", "cursor"])
             let limit = q.int("limit", default: 50, in: 1...200)
-            let before = SourceRoutes.timeCursor(&q)
+            let before = q.timeAndIDCursor()
             try q.validate()
             let page = try jobs.list(try context.requirePrincipal(), project: projectID, before: before, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursor, $0.job.id.uuidString.lowercased()]).encoded } : nil

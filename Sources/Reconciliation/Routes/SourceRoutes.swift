@@ -90,7 +90,7 @@ enum SourceRoutes {
             var q = QueryParameters(request)
             q.allowOnly(["limit", "cursor"])
             let limit = q.int("limit", default: 50, in: 1...200)
-            let after = timeCursor(&q)
+            let after = q.timeAndIDCursor()
             try q.validate()
             let page = try sources.list(try context.requirePrincipal(), project: project, after: after, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursor, $0.source.id.uuidString.lowercased()]).encoded } : nil
@@ -187,13 +187,6 @@ enum SourceRoutes {
             throw AppError(.unsupportedMediaType, "Send the file as text/csv (or multipart/form-data with a file part)")
         }
         return UploadBody(read: read, multipart: nil, fileName: fileName ?? "upload.csv", contentType: media)
-    }
-
-    static func timeCursor(_ q: inout QueryParameters) -> (String, UUID)? {
-        guard let c = q.cursor() else { return nil }
-        if c.values.count == 2, c.values[0].utf8.count <= 40, let id = UUID(uuidString: c.values[1]) { return (c.values[0], id) }
-        q.record(FieldIssue(field: "cursor", issue: "is not a valid cursor; use the next_cursor of a previous page"))
-        return nil
     }
 
     static func validName(_ raw: String) throws -> String {

@@ -123,11 +123,8 @@ enum ReconciliationRun {
         }
     }
 
-    static func confidenceText(_ c: Double) -> String {
-        let units = Int((min(1, max(0, c)) * 10_000).rounded(.down))
-        let f = String(units % 10_000)
-        return "\(units / 10_000)." + String(repeating: "0", count: 4 - f.count) + f
-    }
+    /// numeric(5,4) text: the confidence in 1e-4 units, rounded down.
+    static func confidenceText(_ c: Double) -> String { Amounts.text(Int64((min(1, max(0, c)) * 10_000).rounded(.down))) }
 
     /// The signals as the match's details (hand-written: one per match, many thousands per job).
     static func detailsJSON(_ s: MatchSignals) -> String {

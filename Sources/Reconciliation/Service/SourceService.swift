@@ -90,8 +90,6 @@ final class SourceService: Sendable {
     }
 
     static func text(_ s: SourceSettings) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return String(decoding: try e.encode(s), as: UTF8.self)
+        String(decoding: try JSONEncoder.sorted.encode(s), as: UTF8.self)
     }
 }

@@ -27,6 +27,25 @@ struct UploadBody {
     var multipart: MultipartFileExtractor?
     var fileName: String
     var contentType: String
+
+    /// Reads the body until it ends or `stop(bytes of body read)` says so, handing the file's
+    /// bytes to `file`: the body itself, or the file part of a multipart body. A piece taking
+    /// the body past `maxBytes` is refused (413) before it is handed on. `complete`: the whole
+    /// file is wanted, so a multipart body must also have closed its file part. Returns the
+    /// multipart extractor as reading left it (the part's file name and type), if any.
+    @discardableResult
+    func readFile(maxBytes: Int = .max, complete: Bool, stop: (Int) -> Bool = { _ in false },
+                  _ file: ([UInt8]) throws -> Void) throws -> MultipartFileExtractor? {
+        var extractor = multipart
+        var read = 0
+        while !stop(read), let piece = try self.read() {
+            read += piece.count
+            if read > maxBytes { throw AppError(.payloadTooLarge, "The file is larger than UPLOAD_MAX_BYTES (\(maxBytes) bytes)") }
+            if extractor != nil { try extractor!.feed(piece, file) } else { try file(piece) }
+        }
+        if complete, extractor != nil { try extractor!.finish(file) }
+        return extractor
+    }
 }
 
 /// Uploads: parsed as they stream in (never whole in memory), staged with COPY into a
@@ -82,11 +101,11 @@ final class UploadService: Sendable {
             var reader = UploadReader(settings: settings, fileTag: String(fileID.uuidString.lowercased().prefix(8)))
             reader.emitAfterIssues = false
             let hasher = SHA256Hasher()
-            var size = 0, fileSize = 0
+            var fileSize = 0
             let writer = try tx.beginCopyIn(unsafeSQL: UploadRepository.copyStaging)
             var pending: [UInt8] = []
             pending.reserveCapacity(80 * 1024)
-            var multipart = body.multipart
+            var multipart: MultipartFileExtractor?
             do {
                 let sink: (ParsedRecord) throws -> Void = { r in
                     pending.append(contentsOf: PostgresCopy.line([String(r.line), r.externalID, r.date, r.amount, r.currency, r.reference,
@@ -97,24 +116,14 @@ final class UploadService: Sendable {
                     }
                 }
                 // The digest and size are the file's (a multipart body's boundary is random).
-                func csv(_ bytes: [UInt8]) throws {
-                    hasher.update(bytes)
-                    fileSize += bytes.count
-                    try reader.feed(bytes, sink)
+                try Self.asValidationErrors {
+                    multipart = try body.readFile(maxBytes: maxBytes, complete: true) { bytes in
+                        hasher.update(bytes)
+                        fileSize += bytes.count
+                        try reader.feed(bytes, sink)
+                    }
+                    try reader.finish(sink)
                 }
-                while let piece = try body.read() {
-                    size += piece.count
-                    if size > maxBytes { throw AppError(.payloadTooLarge, "The file is larger than UPLOAD_MAX_BYTES (\(maxBytes) bytes)") }
-                    if multipart != nil { try multipart!.feed(piece, csv) } else { try csv(piece) }
-                }
-                if multipart != nil { try multipart!.finish(csv) }
-                try reader.finish(sink)
-            } catch let f as UploadFailure {
-                writer.abort()
-                throw AppError.validation(f.issues.map(Self.fieldIssue), message: f.message)
-            } catch let f as MultipartFileExtractor.Failure {
-                writer.abort()
-                throw AppError.validation([FieldIssue(field: "body", issue: f.reason)], message: "The multipart body cannot be read")
             } catch {
                 writer.abort()
                 throw error
@@ -187,6 +196,15 @@ final class UploadService: Sendable {
         }
     }
 
+    /// The reader's and the multipart extractor's failures, as the 400s the API answers.
+    static func asValidationErrors(_ work: () throws -> Void) throws {
+        do { try work() } catch let f as UploadFailure {
+            throw AppError.validation(f.issues.map(Self.fieldIssue), message: f.message)
+        } catch let f as MultipartFileExtractor.Failure {
+            throw AppError.validation([FieldIssue(field: "body", issue: f.reason)], message: "The multipart body cannot be read")
+        }
+    }
+
     static func fieldIssue(_ i: RowIssue) -> FieldIssue {
         FieldIssue(field: "line \(i.line), column \(i.column)", issue: i.reason)
     }
@@ -207,20 +225,11 @@ final class UploadService: Sendable {
         }
         var reader = UploadReader(settings: settings, fileTag: "preview", sampleRows: limit, maxIssues: 20)
         var rows: [ParsedRecord] = []
-        var multipart = body.multipart
-        var size = 0
-        do {
-            let sink: (ParsedRecord) throws -> Void = { if rows.count < limit { rows.append($0) } }
-            func csv(_ bytes: [UInt8]) throws { try reader.feed(bytes, sink) }
-            while rows.count < limit, size < 1 << 20, let piece = try body.read() {
-                size += piece.count
-                if multipart != nil { try multipart!.feed(piece, csv) } else { try csv(piece) }
-            }
+        let sink: (ParsedRecord) throws -> Void = { if rows.count < limit { rows.append($0) } }
+        try Self.asValidationErrors {
+            // Enough rows, or 1 MiB read: the rest of the body is not needed.
+            try body.readFile(complete: false, stop: { read in rows.count >= limit || read >= 1 << 20 }) { try reader.feed($0, sink) }
             try reader.finish(sink)
-        } catch let f as UploadFailure {
-            throw AppError.validation(f.issues.map(Self.fieldIssue), message: f.message)
-        } catch let f as MultipartFileExtractor.Failure {
-            throw AppError.validation([FieldIssue(field: "body", issue: f.reason)], message: "The multipart body cannot be read")
         }
         return PreviewResult(header: reader.header, dialect: reader.dialect, rows: rows, issues: reader.issues)
     }
