@@ -66,15 +66,30 @@ public enum ConstantTime {
 }
 
 public enum Hex {
-    /// "0123456789abcdef" as bytes, for code that writes hex in place.
-    public static let digits = Array("0123456789abcdef".utf8)
+    /// The lowercase hex digit of the low four bits of `value`, computed rather than looked
+    /// up: no global array access (and its lazy-initialisation check) on per-request paths.
+    @inline(__always) public static func digit<T: BinaryInteger>(_ value: T) -> UInt8 {
+        let d = UInt8(truncatingIfNeeded: value) & 0x0F
+        return d &+ (d < 10 ? 48 : 87)
+    }
+
+    /// Writes the 16 hex digits of `word`, most significant first, at `out[at...]`.
+    @inline(__always) public static func write(_ word: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at: Int) {
+        var w = word
+        var i = at + 15
+        while i >= at {
+            out[i] = digit(w)
+            w >>= 4
+            i -= 1
+        }
+    }
 
     public static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
         for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+            out.append(digit(b >> 4))
+            out.append(digit(b))
         }
         return String(decoding: out, as: UTF8.self)
     }

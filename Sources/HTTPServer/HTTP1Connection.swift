@@ -382,7 +382,7 @@ extension HTTP1Connection {
                 var request = Self.makeRequest(head, body: [], remoteAddress: address)
                 let routePlan = plan(request)
                 request.routeHint = routePlan.routeHint
-                planned = request
+                planned = consume request
                 return routePlan
             }
         }
@@ -440,15 +440,15 @@ extension HTTP1Connection {
     }
 
     private mutating func dispatch(_ head: ParsedHead, _ routePlan: RoutePlan, body: [UInt8], stream: RequestBodyStream?,
-                                   planned: Request?, now: Int64) -> Action {
+                                   planned: consuming Request?, now: Int64) -> Action {
         sequence += 1
         let timeout = routePlan.timeoutMs ?? limits.requestTimeoutMs
         phase = .handling(deadline: routePlan.runsInline || timeout <= 0 ? 0 : now + Int64(timeout))
         headClockMs = nil
         var request: Request
-        if let planned {
-            request = planned
-            request.body = body
+        if let built = consume planned {
+            request = built
+            if !body.isEmpty { request.body = body }
         } else {
             // The head arrived in an earlier read; its body only now.
             request = makeRequest(head, body: body)
@@ -539,7 +539,9 @@ extension HTTP1Connection {
         return .reject(reason, refused, sequence: sequence)
     }
 
-    private func waitAction() -> Action {
+    /// `mutating` although it changes nothing: called on `self` in place, the (large) state
+    /// is not copied for the call, as it was on every request otherwise.
+    private mutating func waitAction() -> Action {
         var readable = false
         switch phase {
         case .reading:

@@ -36,7 +36,12 @@ struct RequestHeadParser {
     private var lineStart = 0
     private var requestLineEnd = -1
     private var fieldLines = 0
-    private var requestLine = RequestLinePrefix()
+    /// Checks the bytes of a request line still arriving, so garbage is refused at once.
+    private var requestLinePrefix = RequestLinePrefix()
+    /// How many bytes of the request line `requestLinePrefix` has seen.
+    private var prefixChecked = 0
+    /// The request line, parsed as soon as its CRLF arrived.
+    private var requestLine: RequestLine?
 
     init(limits: HTTPLimits) { self.limits = limits }
 
@@ -45,7 +50,9 @@ struct RequestHeadParser {
         lineStart = 0
         requestLineEnd = -1
         fieldLines = 0
-        requestLine = RequestLinePrefix()
+        requestLinePrefix = RequestLinePrefix()
+        prefixChecked = 0
+        requestLine = nil
     }
 
     mutating func parse(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> HeadParseResult {
@@ -64,47 +71,66 @@ struct RequestHeadParser {
         var i = s + scanned
         while i < end {
             let b = p[i]
+            // Neither CR nor LF: the common case, and all the scan has to know.
+            if b != ByteClass.lf && b != ByteClass.cr {
+                i += 1
+                continue
+            }
             if b == ByteClass.lf {
-                guard i > s, p[i - 1] == ByteClass.cr else { return .invalid(.badRequest("bare LF")) }
-                let lineLength = i - 1 - (s + lineStart)
                 if requestLineEnd < 0 {
-                    if lineLength > limits.maxRequestLineBytes { return .invalid(.uriTooLong) }
+                    // The request line is complete: parse it now (garbage is refused without
+                    // waiting for the rest of the head), once.
+                    guard i > s, p[i - 1] == ByteClass.cr else {
+                        if let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
+                        return .invalid(.badRequest("bare LF"))
+                    }
+                    switch Self.parseRequestLine(UnsafeBufferPointer(rebasing: p[s..<(i - 1)])) {
+                    case .success(let line): requestLine = line
+                    case .failure(let e): return .invalid(e)
+                    }
+                    if i - 1 - s > limits.maxRequestLineBytes { return .invalid(.uriTooLong) }
                     requestLineEnd = i - s
-                } else if lineLength == 0 {
-                    let headLength = i + 1 - s
-                    if headLength - (requestLineEnd + 1) > limits.maxHeaderBytes + 2 {
-                        return .invalid(.headerFieldsTooLarge("header block over \(limits.maxHeaderBytes) bytes"))
-                    }
-                    let storage = Array(p[s..<(s + headLength)])
-                    switch Self.parseHead(storage, requestLineEnd: requestLineEnd, limits: limits) {
-                    case .success(let head):
-                        let consumed = s + headLength - start
-                        reset()
-                        return .complete(head, consumed: consumed)
-                    case .failure(let e):
-                        return .invalid(e)
-                    }
                 } else {
+                    guard p[i - 1] == ByteClass.cr else { return .invalid(.badRequest("bare LF")) }
+                    if i - 1 - (s + lineStart) == 0 {
+                        let headLength = i + 1 - s
+                        if headLength - (requestLineEnd + 1) > limits.maxHeaderBytes + 2 {
+                            return .invalid(.headerFieldsTooLarge("header block over \(limits.maxHeaderBytes) bytes"))
+                        }
+                        guard let line = requestLine else { return .invalid(.badRequest("invalid request line")) }
+                        let storage = Array(p[s..<(s + headLength)])
+                        switch Self.parseHead(storage, requestLine: line, requestLineEnd: requestLineEnd,
+                                              fieldLines: fieldLines, limits: limits) {
+                        case .success(let head):
+                            let consumed = s + headLength - start
+                            reset()
+                            return .complete(head, consumed: consumed)
+                        case .failure(let e):
+                            return .invalid(e)
+                        }
+                    }
                     fieldLines += 1
                     if fieldLines > limits.maxHeaderCount {
                         return .invalid(.headerFieldsTooLarge("more than \(limits.maxHeaderCount) fields"))
                     }
                 }
                 lineStart = i + 1 - s
-            } else if b == ByteClass.cr {
+            } else {
                 // A CR at the end of the buffer is re-examined when its successor arrives, so
                 // the verdict never depends on how the bytes were split.
                 if i + 1 == end { break }
-                if p[i + 1] != ByteClass.lf { return .invalid(.badRequest("bare CR")) }
-            } else if requestLineEnd < 0, let problem = requestLine.accept(b) {
-                // Bytes that cannot start a request are refused as they arrive, not after the
-                // header timeout (nginx does the same).
-                return .invalid(.badRequest(problem))
+                if p[i + 1] != ByteClass.lf {
+                    if requestLineEnd < 0, let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
+                    return .invalid(.badRequest("bare CR"))
+                }
             }
             i += 1
         }
         scanned = i - s
         if requestLineEnd < 0 {
+            // Bytes that cannot start a request are refused as they arrive, not after the
+            // header timeout (nginx does the same).
+            if let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
             if end - s > limits.maxRequestLineBytes + 2 { return .invalid(.uriTooLong) }
         } else if (end - s) - (requestLineEnd + 1) > limits.maxHeaderBytes + 2 {
             return .invalid(.headerFieldsTooLarge("header block over \(limits.maxHeaderBytes) bytes"))
@@ -112,38 +138,65 @@ struct RequestHeadParser {
         return .incomplete
     }
 
+    /// Feeds request-line bytes not yet checked, up to `end` (exclusive), to the prefix check.
+    private mutating func checkPrefix(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, upTo end: Int) -> String? {
+        var k = s + prefixChecked
+        while k < end {
+            if let problem = requestLinePrefix.accept(p[k]) { return problem }
+            k += 1
+        }
+        prefixChecked = max(prefixChecked, end - s)
+        return nil
+    }
+
     // MARK: - Full parse of a complete head
 
-    private static func parseHead(_ storage: [UInt8], requestLineEnd: Int, limits: HTTPLimits) -> Result<ParsedHead, HTTPParseError> {
-        storage.withUnsafeBufferPointer { q in
-            // Request line: method SP request-target SP HTTP-version, single spaces only.
-            let rlEnd = requestLineEnd - 1
-            var i = 0
-            while i < rlEnd && ByteClass.isToken(q[i]) { i += 1 }
-            guard i > 0, i < rlEnd, q[i] == ByteClass.sp else { return .failure(.badRequest("invalid method")) }
-            let methodEnd = i
-            let targetStart = i + 1
-            i = targetStart
-            while i < rlEnd && ByteClass.isTarget(q[i]) { i += 1 }
-            guard i > targetStart, i < rlEnd, q[i] == ByteClass.sp else { return .failure(.badRequest("invalid request target")) }
-            let targetEnd = i
-            let versionStart = i + 1
-            guard rlEnd - versionStart == 8 else { return .failure(.badRequest("invalid HTTP version")) }
-            let httpVersion: HTTPVersion
-            switch versionBytes(q, versionStart) {
-            case .supported(let v): httpVersion = v
-            case .unsupported: return .failure(.versionNotSupported)
-            case .none: return .failure(.badRequest("invalid HTTP version"))
-            }
+    /// The request line (without its CRLF): method SP request-target SP HTTP-version, single
+    /// spaces only. Offsets are from the start of the head.
+    struct RequestLine {
+        let method: HTTPMethod
+        let version: HTTPVersion
+        let targetStart: Int
+        let targetEnd: Int
+    }
 
-            guard let method = HTTPMethod.parse(q, 0, methodEnd) else {
-                return .failure(.notImplemented("method \(String(decoding: q[0..<methodEnd], as: UTF8.self))"))
-            }
-            if method == .CONNECT { return .failure(.notImplemented("method CONNECT")) }
+    private static func parseRequestLine(_ q: UnsafeBufferPointer<UInt8>) -> Result<RequestLine, HTTPParseError> {
+        let rlEnd = q.count
+        var i = 0
+        while i < rlEnd && ByteClass.isToken(q[i]) { i += 1 }
+        guard i > 0, i < rlEnd, q[i] == ByteClass.sp, i <= RequestLinePrefix.maxMethodLength else {
+            return .failure(.badRequest("invalid method"))
+        }
+        let methodEnd = i
+        let targetStart = i + 1
+        i = targetStart
+        while i < rlEnd && ByteClass.isTarget(q[i]) { i += 1 }
+        guard i > targetStart, i < rlEnd, q[i] == ByteClass.sp else { return .failure(.badRequest("invalid request target")) }
+        let targetEnd = i
+        let versionStart = i + 1
+        guard rlEnd - versionStart == 8 else { return .failure(.badRequest("invalid HTTP version")) }
+        let httpVersion: HTTPVersion
+        switch versionBytes(q, versionStart) {
+        case .supported(let v): httpVersion = v
+        case .unsupported: return .failure(.versionNotSupported)
+        case .none: return .failure(.badRequest("invalid HTTP version"))
+        }
+        guard let method = HTTPMethod.parse(q, 0, methodEnd) else {
+            return .failure(.notImplemented("method \(String(decoding: q[0..<methodEnd], as: UTF8.self))"))
+        }
+        if method == .CONNECT { return .failure(.notImplemented("method CONNECT")) }
+        return .success(RequestLine(method: method, version: httpVersion, targetStart: targetStart, targetEnd: targetEnd))
+    }
+
+    private static func parseHead(_ storage: [UInt8], requestLine: RequestLine, requestLineEnd: Int, fieldLines: Int,
+                                  limits: HTTPLimits) -> Result<ParsedHead, HTTPParseError> {
+        storage.withUnsafeBufferPointer { q in
+            let method = requestLine.method, httpVersion = requestLine.version
+            let targetStart = requestLine.targetStart, targetEnd = requestLine.targetEnd
 
             // Field lines.
             var fields: [FieldRange] = []
-            fields.reserveCapacity(16)
+            fields.reserveCapacity(fieldLines)
             var hostCount = 0
             var line = requestLineEnd + 1
             let headEnd = storage.count - 2

@@ -42,9 +42,17 @@ public struct HeaderBlock: Sendable {
             ResponseSerializer.appendField(name, value, into: &out)
         }
         bytes = out
+        nameLengths = self.pairs.reduce(0) { $0 | ($1.name.utf8.count < 64 ? 1 << UInt64($1.name.utf8.count) : 0) }
     }
 
-    func contains(_ name: String) -> Bool { pairs.contains { ResponseHeaders.namesEqual($0.name, name) } }
+    /// Bit n is set when a name is n bytes long (n < 64): most lookups are settled by length.
+    private let nameLengths: UInt64
+
+    func contains(_ name: String) -> Bool {
+        let n = name.utf8.count
+        if n < 64 && nameLengths & (1 << UInt64(n)) == 0 { return false }
+        return pairs.contains { ResponseHeaders.namesEqual($0.name, name) }
+    }
 }
 
 /// Response header fields in insertion order. CR, LF and NUL never reach the wire: the
@@ -90,12 +98,14 @@ public struct ResponseHeaders: Sendable, Sequence {
     public mutating func add(block: HeaderBlock) { blocks.append(block) }
 
     public mutating func remove(_ name: String) {
-        if blocks.contains(where: { $0.contains(name) }) {
+        if !blocks.isEmpty && blocks.contains(where: { $0.contains(name) }) {
             // Rare: a block holds the name. Its other fields become ordinary ones.
             for b in blocks { fields.append(contentsOf: b.pairs) }
             blocks = []
         }
-        fields.removeAll { Self.namesEqual($0.name, name) }
+        // Looked for first: most removals (every `set`) find nothing, and then the array is
+        // left alone instead of being rewritten.
+        if fields.contains(where: { Self.namesEqual($0.name, name) }) { fields.removeAll { Self.namesEqual($0.name, name) } }
     }
 
     public subscript(name: String) -> String? {
@@ -112,24 +122,29 @@ public struct ResponseHeaders: Sendable, Sequence {
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { (fields + blocks.flatMap(\.pairs)).makeIterator() }
 
-    /// Framing is the serializer's job; handlers cannot set it.
+    /// Framing is the serializer's job; handlers cannot set it. Decided by length first: it
+    /// runs for every field a handler or middleware adds.
     static func isFramingField(_ name: String) -> Bool {
-        namesEqual(name, "Content-Length") || namesEqual(name, "Transfer-Encoding") || namesEqual(name, "Connection")
-            || namesEqual(name, "Date")
+        switch name.utf8.count {
+        case 4: return namesEqual(name, "Date")
+        case 10: return namesEqual(name, "Connection")
+        case 14: return namesEqual(name, "Content-Length")
+        case 17: return namesEqual(name, "Transfer-Encoding")
+        default: return false
+        }
     }
 
     /// ASCII case-insensitive comparison without allocating (field names are tokens).
     static func namesEqual(_ a: String, _ b: String) -> Bool {
         // Lengths first: O(1) for native strings, and most names differ in length.
         guard a.utf8.count == b.utf8.count else { return false }
-        var ia = a.utf8.makeIterator()
-        var ib = b.utf8.makeIterator()
-        while true {
-            switch (ia.next(), ib.next()) {
-            case (nil, nil): return true
-            case (let x?, let y?): if asciiLower(x) != asciiLower(y) { return false }
-            default: return false
+        let contiguous = a.utf8.withContiguousStorageIfAvailable { pa in
+            b.utf8.withContiguousStorageIfAvailable { pb in
+                for i in 0..<pa.count where pa[i] != pb[i] && asciiLower(pa[i]) != asciiLower(pb[i]) { return false }
+                return true
             }
         }
+        if let result = contiguous ?? nil { return result }
+        return a.utf8.elementsEqual(b.utf8) { asciiLower($0) == asciiLower($1) }
     }
 }

@@ -4,42 +4,53 @@ import Glibc
 /// the application set can contradict the framing (ResponseHeaders drops framing fields).
 enum ResponseSerializer {
     /// Appends status line and fields; returns whether the body bytes must follow.
+    ///
+    /// The head is written through one pointer into a scratch buffer sized for its upper
+    /// bound, then appended with one copy: no capacity or uniqueness check per piece (it runs
+    /// for every response).
     static func writeHead(_ r: Response, version: HTTPVersion, isHead: Bool, keepAlive: Bool,
                           date: [UInt8], into out: inout [UInt8]) -> Bool {
-        out.reserveCapacity(out.count + 64 + r.headers.fields.count * 48)
-        append(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ", &out)
-        appendInt(r.status.code, &out)
-        out.append(ByteClass.sp)
-        out.append(contentsOf: r.status.reason.utf8)
-        out.append(contentsOf: crlf)
-        out.append(contentsOf: date)
-        if r.status.forbidsBody {
-            // no framing field at all
-        } else if r.stream != nil {
-            if version == .http1_1 { append("Transfer-Encoding: chunked\r\n", &out) }
-        } else {
-            append("Content-Length: ", &out)
-            appendInt(r.body.count, &out)
-            out.append(contentsOf: crlf)
+        var bound = 9 + 20 + r.status.reason.utf8.count + 2 + date.count + 48 + 26 + 2
+        for f in r.headers.fields { bound += f.name.utf8.count + f.value.utf8.count + 4 }
+        for b in r.headers.blocks { bound += b.bytes.count }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var w = HeadWriter(buffer.baseAddress!)
+            w.write(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+            w.writeInt(r.status.code)
+            w.byte(ByteClass.sp)
+            w.writeText(r.status.reason)
+            w.crlf()
+            w.write(date)
+            if r.status.forbidsBody {
+                // no framing field at all
+            } else if r.stream != nil {
+                if version == .http1_1 { w.write("Transfer-Encoding: chunked\r\n") }
+            } else {
+                w.write("Content-Length: ")
+                w.writeInt(r.body.count)
+                w.crlf()
+            }
+            if !keepAlive {
+                w.write("Connection: close\r\n")
+            } else if version == .http1_0 {
+                w.write("Connection: keep-alive\r\n")
+            }
+            for (name, value) in r.headers.fields { w.writeField(name, value) }
+            for block in r.headers.blocks { w.write(block.bytes) }
+            w.crlf()
+            out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
         }
-        if !keepAlive {
-            append("Connection: close\r\n", &out)
-        } else if version == .http1_0 {
-            append("Connection: keep-alive\r\n", &out)
-        }
-        for (name, value) in r.headers.fields { appendField(name, value, into: &out) }
-        for block in r.headers.blocks { out.append(contentsOf: block.bytes) }
-        out.append(contentsOf: crlf)
         return !isHead && !r.status.forbidsBody && !r.body.isEmpty && r.stream == nil
     }
 
     /// "Name: value\r\n" with CR, LF and NUL dropped.
     static func appendField(_ name: String, _ value: String, into out: inout [UInt8]) {
-        appendFieldText(name, &out)
-        out.append(UInt8(ascii: ":"))
-        out.append(ByteClass.sp)
-        appendFieldText(value, &out)
-        out.append(contentsOf: crlf)
+        let bound = name.utf8.count + value.utf8.count + 4
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            var w = HeadWriter(buffer.baseAddress!)
+            w.writeField(name, value)
+            out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
+        }
     }
 
     /// One piece of a chunked body: size in hex, CRLF, data, CRLF.
@@ -52,40 +63,78 @@ enum ResponseSerializer {
 
     static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
 
-    /// Copies a header name or value, dropping CR, LF and NUL (response splitting).
-    @inline(__always) private static func appendFieldText(_ s: String, _ out: inout [UInt8]) {
-        var text = s
-        text.withUTF8 { bytes in
-            if bytes.contains(where: { $0 == ByteClass.cr || $0 == ByteClass.lf || $0 == 0 }) {
-                for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { out.append(b) }
-            } else {
-                out.append(contentsOf: bytes)
-            }
-        }
-    }
-
     static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     private static let crlf: [UInt8] = [ByteClass.cr, ByteClass.lf]
 
-    @inline(__always) private static func append(_ s: StaticString, _ out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+}
+
+/// Writes a response head through a raw pointer into memory sized beforehand for it.
+private struct HeadWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+    @inline(__always) mutating func byte(_ b: UInt8) {
+        base[count] = b
+        count += 1
     }
 
-    @inline(__always) static func appendInt(_ value: Int, _ out: inout [UInt8]) {
-        if value == 0 { out.append(UInt8(ascii: "0")); return }
-        var v = value
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 {
-                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-                n += 1
-            }
-            for k in stride(from: n - 1, through: 0, by: -1) { out.append(d[k]) }
+    @inline(__always) mutating func crlf() {
+        base[count] = ByteClass.cr
+        base[count + 1] = ByteClass.lf
+        count += 2
+    }
+
+    @inline(__always) mutating func write(_ s: StaticString) {
+        (base + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
+    }
+
+    @inline(__always) mutating func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { p in
+            if let a = p.baseAddress { (base + count).update(from: a, count: p.count) }
+            count += p.count
         }
+    }
+
+    /// A decimal integer (negative ones, which no status or length is, as 0): at most 19 digits.
+    @inline(__always) mutating func writeInt(_ number: Int) {
+        let value = max(0, number)
+        var digits = 1
+        var v = value / 10
+        while v > 0 { digits += 1; v /= 10 }
+        v = value
+        for i in stride(from: count + digits - 1, through: count, by: -1) {
+            base[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+        }
+        count += digits
+    }
+
+    /// A header name or value, without CR, LF and NUL (response splitting).
+    @inline(__always) mutating func writeText(_ s: String) {
+        var text = s
+        text.withUTF8 { bytes in
+            guard let a = bytes.baseAddress else { return }
+            (base + count).update(from: a, count: bytes.count)
+            var clean = true
+            for b in bytes where b == ByteClass.cr || b == ByteClass.lf || b == 0 { clean = false; break }
+            if clean {
+                count += bytes.count
+            } else {
+                for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { base[count] = b; count += 1 }
+            }
+        }
+    }
+
+    @inline(__always) mutating func writeField(_ name: String, _ value: String) {
+        writeText(name)
+        base[count] = UInt8(ascii: ":")
+        base[count + 1] = ByteClass.sp
+        count += 2
+        writeText(value)
+        crlf()
     }
 }
 

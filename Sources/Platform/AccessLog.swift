@@ -28,6 +28,10 @@ public struct AccessLog: Sendable {
         var client: String
     }
 
+    /// Whether a request answered with `status` gets a line (so a request that does not
+    /// skips building its entry).
+    func writes(status: Int) -> Bool { (status >= 500 ? Logger.Level.error : .info) >= minimumLevel }
+
     func write(_ e: Entry) {
         let level: Logger.Level = e.status >= 500 ? .error : .info
         guard level >= minimumLevel else { return }

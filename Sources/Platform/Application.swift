@@ -17,8 +17,8 @@ public final class Application: HTTPApplication {
     let identity: ClientIdentity
     /// Rate limits are checked in Redis, asked by the event loops before a limited request runs.
     let remoteLimiter: RedisRateLimiter?
-    private let chain: Responder
-    private let rejectionChain: Responder
+    private let chain: MiddlewareChain
+    private let rejectionChain: MiddlewareChain
 
     public init(config: AppConfig, routes: Routes, metrics: MetricsRegistry, lifecycle: Lifecycle, logger: Logger,
                 rateLimiter: (any RateLimiter)? = nil, authenticators: [any Authenticator] = [], logSink: LogSink = .standardOutput) {
@@ -57,10 +57,10 @@ public final class Application: HTTPApplication {
             ErrorMiddleware(),
             AuthMiddleware(authenticators: (config.adminAPIToken.map { [AdminTokenAuthenticator(token: $0)] } ?? []) + authenticators),
         ]
-        chain = MiddlewareChain.compose(middleware, terminal: Self.route)
+        chain = MiddlewareChain(middleware, terminal: Self.route)
         // Requests the HTTP layer refuses still get an id, metrics, a log line, safe headers and
         // CORS headers (so a browser can read why it was refused).
-        rejectionChain = MiddlewareChain.compose([RequestIDMiddleware(), accessLog, security, cors]) { _, context in
+        rejectionChain = MiddlewareChain([RequestIDMiddleware(), accessLog, security, cors]) { _, context in
             Envelope.error(context.rejection ?? AppError(.internalError, "An internal error occurred"), requestID: context.requestID)
         }
         do {

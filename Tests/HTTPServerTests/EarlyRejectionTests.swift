@@ -34,6 +34,42 @@ import SystemSupport
         }
     }
 
+    /// The first verdict that is not `.incomplete` when the bytes arrive one at a time.
+    func verdictByteByByte(_ bytes: [UInt8]) -> HeadParseResult {
+        var parser = RequestHeadParser(limits: HTTPLimits())
+        return bytes.withUnsafeBufferPointer { p in
+            for end in 1...p.count {
+                let v = parser.parse(p, start: 0, end: end)
+                if case .incomplete = v { continue }
+                return v
+            }
+            return .incomplete
+        }
+    }
+
+    func error(_ v: HeadParseResult) -> HTTPParseError? {
+        if case .invalid(let e) = v { return e }
+        return nil
+    }
+
+    @Test func completeRequestLinesAreJudgedAtTheirEndWithoutTheRestOfTheHead() {
+        let cases: [(String, HTTPParseError)] = [
+            ("BREW /pot HTTP/1.1\r\nHost: x", .notImplemented("method BREW")),
+            ("GET / HTTP/2.0\r\nHost: x", .versionNotSupported),
+            ("CONNECT example.com:443 HTTP/1.1\r\n", .notImplemented("method CONNECT")),
+            (String(repeating: "A", count: RequestLinePrefix.maxMethodLength + 1) + " / HTTP/1.1\r\n", .badRequest("invalid method")),
+            ("GET /a HTTP/1.1\nHost: x", .badRequest("bare LF")),
+            ("G\u{01}T / HTTP/1.1\nHost: x", .badRequest("invalid method")),
+            ("GET /a\rb HTTP/1.1\r\n", .badRequest("bare CR")),
+        ]
+        for (text, expected) in cases {
+            let bytes = Array(text.utf8)
+            #expect(error(verdict(bytes)) == expected, "\(text.debugDescription)")
+            // Split anywhere, the verdict is the same.
+            #expect(error(verdictByteByByte(bytes)) == expected, "\(text.debugDescription) byte by byte")
+        }
+    }
+
     @Test func randomBytesAreRefusedWithinTheFirstLine() {
         var rng = SplitMix64(seed: 42)
         var refused = 0

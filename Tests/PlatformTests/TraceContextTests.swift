@@ -64,8 +64,10 @@ import Logging
             seen.insert(id)
         }
         #expect(seen.count == 20_000)
-        let trace = IdentifierSource.hex(words: 2)
-        #expect(trace.count == 32 && trace.allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        #expect(IdentifierSource.hex(words: 1) != IdentifierSource.hex(words: 1))
+        let a = TraceContext(traceparent: nil, tracestate: nil), b = TraceContext(traceparent: nil, tracestate: nil)
+        #expect(a.traceID.count == 32 && a.traceID.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(a.spanID.count == 16 && a.spanID.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(a.traceparent == "00-\(a.traceID)-\(a.spanID)-00")
+        #expect(a.traceID != b.traceID && a.spanID != b.spanID)
     }
 }

@@ -8,7 +8,7 @@ public struct APIVersionMiddleware: Middleware {
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         var response = try next(request, context)
-        if context.route.hasPrefix("/api/v1/") || request.rawPath.starts(with: Self.v1Prefix) {
+        if context.route.utf8.starts(with: Self.v1Prefix) || request.rawPath.starts(with: Self.v1Prefix) {
             response.headers.set("API-Version", "1")
         }
         if case .found(let route, _, _) = context.match, let d = route.options.deprecation {

@@ -18,6 +18,7 @@ public struct AccessLogMiddleware: Middleware {
         let elapsedNs = MonotonicClock.nanoseconds() - context.startedAt
         metrics.record(method: context.methodName, route: context.route, routeKey: context.routeKey, status: response.status.code,
                        seconds: Double(elapsedNs) / 1e9)
+        guard log.writes(status: response.status.code) else { return response }
         log.write(AccessLog.Entry(requestID: context.requestID, traceID: context.trace.traceID, method: context.methodName, route: context.route,
                                   status: response.status.code, durationMicros: Int(elapsedNs / 1000),
                                   bytes: response.body.count, client: context.clientAddress))
@@ -56,7 +57,7 @@ public final class HTTPMetrics: Sendable {
     /// for unmatched and refused requests) and must map to one `route` string; nil (a 405 on
     /// some pattern) takes the uncached path.
     func record(method: String, route: String, routeKey: Int?, status: Int, seconds: Double) {
-        guard let routeKey, let code = Self.methodCodes[method], (100...999).contains(status) else {
+        guard let routeKey, let code = Self.methodCode(method), (100...999).contains(status) else {
             requests.cell([method, route, String(status)]).inc()
             duration.cell([method, route]).observe(seconds)
             return
@@ -74,9 +75,11 @@ public final class HTTPMetrics: Sendable {
         cells.duration.observe(seconds)
     }
 
-    static let methodCodes: [String: Int] = {
-        var codes = ["-": 15]
-        for (i, m) in HTTPMethod.allCases.enumerated() where i < 15 { codes[m.description] = i }
-        return codes
-    }()
+    /// A small number per method for the cache key. Methods are small strings, so comparing
+    /// them is cheaper than hashing one into a dictionary lookup.
+    static func methodCode(_ method: String) -> Int? {
+        if method == "-" { return 15 }
+        for m in HTTPMethod.allCases where m.description == method { return Int(m.rawValue) }
+        return nil
+    }
 }

@@ -16,8 +16,8 @@ public struct RequestIDMiddleware: Middleware {
     }
 
     /// The id for a request: the client's when acceptable, else a new one.
-    static func requestID(for request: Request?) -> String {
-        if let incoming = request?.headers["X-Request-ID"], isWellFormed(incoming) { return incoming }
+    static func requestID(for request: Request) -> String {
+        if let incoming = request.headers["X-Request-ID"], isWellFormed(incoming) { return incoming }
         return generate()
     }
 

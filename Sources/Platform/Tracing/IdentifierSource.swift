@@ -3,7 +3,7 @@ import SystemSupport
 
 /// Identifiers for requests, traces and spans: unique and unpredictable enough to correlate
 /// logs (they authorize nothing), made without a CSPRNG call per request. Each thread draws a
-/// 128-bit seed from the CSPRNG once and steps a SplitMix64 sequence from it; the hex text is
+/// 64-bit seed from the CSPRNG once and steps a SplitMix64 sequence from it; the hex text is
 /// written straight into the string.
 enum IdentifierSource {
     final class Generator {
@@ -16,23 +16,19 @@ enum IdentifierSource {
 
     private static let key = ThreadLocalKey<Generator>()
 
-    /// `count` random 64-bit words as lowercase hex (16 digits each), never all zeros.
-    static func hex(words count: Int) -> String {
+    /// One random 64-bit word, never zero (an all-zero id is invalid in W3C Trace Context).
+    static func word() -> UInt64 {
         let g: Generator = key.value { Generator() }
-        return String(unsafeUninitializedCapacity: count * 16) { out in
-            var o = 0
-            var allZero = true
-            for i in 0..<count {
-                var w = g.rng.next()
-                if i == count - 1 && allZero && w == 0 { w = 1 }
-                if w != 0 { allZero = false }
-                for shift in stride(from: 60, through: 0, by: -4) {
-                    out[o] = Hex.digits[Int((w >> UInt64(shift)) & 0xF)]
-                    o += 1
-                }
-            }
-            return o
-        }
+        let w = g.rng.next()
+        return w == 0 ? 1 : w
+    }
+
+    /// Three random words (a trace id's two and a span id's one), none zero, with one lookup
+    /// of the thread's generator.
+    static func words3() -> (UInt64, UInt64, UInt64) {
+        let g: Generator = key.value { Generator() }
+        let a = g.rng.next(), b = g.rng.next(), c = g.rng.next()
+        return (a == 0 ? 1 : a, b, c == 0 ? 1 : c)
     }
 
     /// A version-4-shaped UUID (8-4-4-4-12) from two random words.
@@ -42,20 +38,19 @@ enum IdentifierSource {
         a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 36) { out in
-            var o = 0
-            for i in 0..<2 {
-                let word = i == 0 ? a : b
-                for nibble in 0..<16 {
-                    let position = i * 16 + nibble
-                    if position == 8 || position == 12 || position == 16 || position == 20 {
-                        out[o] = UInt8(ascii: "-")
-                        o += 1
-                    }
-                    out[o] = Hex.digits[Int((word >> UInt64(60 - nibble * 4)) & 0xF)]
-                    o += 1
-                }
-            }
-            return o
+            // Digits at 0-7, 9-12, 14-17 (word a) and 19-22, 24-35 (word b); dashes between.
+            var x = a
+            for i in stride(from: 17, through: 14, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
+            out[13] = UInt8(ascii: "-")
+            for i in stride(from: 12, through: 9, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
+            out[8] = UInt8(ascii: "-")
+            for i in stride(from: 7, through: 0, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
+            out[18] = UInt8(ascii: "-")
+            var y = b
+            for i in stride(from: 35, through: 24, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
+            out[23] = UInt8(ascii: "-")
+            for i in stride(from: 22, through: 19, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
+            return 36
         }
     }
 }

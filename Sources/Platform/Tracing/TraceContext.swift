@@ -6,61 +6,64 @@ import Crypto
 /// the caller in `traceparent`, into every log line, and onto outbound calls and jobs the
 /// request starts (`childHeaders`).
 public struct TraceContext: Sendable, Equatable {
-    /// 32 lowercase hex digits.
-    public let traceID: String
-    /// This request's span: 16 lowercase hex digits.
-    public let spanID: String
+    /// `traceparent` naming this request's span, "00-<trace>-<span>-<flags>" (for the
+    /// response and for children), built once: every response carries it. The trace and span
+    /// ids are read out of it, so a request that logs nothing builds one string, not three.
+    public let traceparent: String
     /// The caller's span, when the trace came in.
     public let parentID: String?
     /// trace-flags (bit 0: sampled).
     public let flags: UInt8
     public let traceState: String?
-    /// `traceparent` naming this request's span (for the response and for children), built
-    /// once: every response carries it.
-    public let traceparent: String
+
+    /// 32 lowercase hex digits.
+    public var traceID: String { String(decoding: traceparent.utf8.dropFirst(3).prefix(32), as: UTF8.self) }
+    /// This request's span: 16 lowercase hex digits.
+    public var spanID: String { String(decoding: traceparent.utf8.dropFirst(36).prefix(16), as: UTF8.self) }
 
     /// Continues the incoming trace when `traceparent` is valid, else starts a new one.
     public init(traceparent incoming: String?, tracestate: String?) {
         if let parsed = incoming.flatMap(Self.parse) {
-            traceID = parsed.traceID
             parentID = parsed.parentID
             flags = parsed.flags
             traceState = tracestate.flatMap { $0.utf8.count <= 512 && !$0.isEmpty ? $0 : nil }
+            traceparent = Self.header(traceID: parsed.traceID, spanWord: IdentifierSource.word(), flags: parsed.flags)
         } else {
-            traceID = IdentifierSource.hex(words: 2)
             parentID = nil
             flags = 0
             traceState = nil
+            let w = IdentifierSource.words3()
+            traceparent = Self.header(traceHigh: w.0, traceLow: w.1, span: w.2)
         }
-        spanID = IdentifierSource.hex(words: 1)
-        traceparent = Self.header(traceID: traceID, spanID: spanID, flags: flags)
     }
 
-    init(traceID: String, spanID: String, parentID: String?, flags: UInt8, traceState: String?) {
-        self.traceID = traceID
-        self.spanID = spanID
-        self.parentID = parentID
-        self.flags = flags
-        self.traceState = traceState
-        traceparent = Self.header(traceID: traceID, spanID: spanID, flags: flags)
+    /// "00-<trace>-<span>-00" for a new trace, written in one pass from its random words.
+    static func header(traceHigh: UInt64, traceLow: UInt64, span: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 55) { out in
+            out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
+            Hex.write(traceHigh, into: out, at: 3)
+            Hex.write(traceLow, into: out, at: 19)
+            out[35] = UInt8(ascii: "-")
+            Hex.write(span, into: out, at: 36)
+            out[52] = UInt8(ascii: "-"); out[53] = UInt8(ascii: "0"); out[54] = UInt8(ascii: "0")
+            return 55
+        }
     }
 
-    /// "00-<trace>-<span>-<flags>", written into the string's storage in one pass.
-    static func header(traceID: String, spanID: String, flags: UInt8) -> String {
-        var trace = traceID, span = spanID
+    /// "00-<trace>-<span>-<flags>" continuing a trace id that came in.
+    static func header(traceID: String, spanWord: UInt64, flags: UInt8) -> String {
+        var trace = traceID
         return trace.withUTF8 { t in
-            span.withUTF8 { s in
-                String(unsafeUninitializedCapacity: 3 + t.count + 1 + s.count + 3) { out in
-                    var o = 0
-                    out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-"); o = 3
-                    for b in t { out[o] = b; o += 1 }
-                    out[o] = UInt8(ascii: "-"); o += 1
-                    for b in s { out[o] = b; o += 1 }
-                    out[o] = UInt8(ascii: "-"); o += 1
-                    out[o] = Hex.digits[Int(flags >> 4)]; o += 1
-                    out[o] = Hex.digits[Int(flags & 0x0F)]; o += 1
-                    return o
-                }
+            String(unsafeUninitializedCapacity: 3 + t.count + 1 + 16 + 3) { out in
+                out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
+                var o = 3
+                for b in t { out[o] = b; o += 1 }
+                out[o] = UInt8(ascii: "-"); o += 1
+                Hex.write(spanWord, into: out, at: o); o += 16
+                out[o] = UInt8(ascii: "-"); o += 1
+                out[o] = Hex.digit(flags >> 4); o += 1
+                out[o] = Hex.digit(flags); o += 1
+                return o
             }
         }
     }
