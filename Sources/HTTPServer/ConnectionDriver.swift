@@ -115,10 +115,10 @@ extension EventLoop {
             c.machine.respond(response, sequence: sequence, now: now, date: dates.current())
             return
         }
-        ctx.stats.inFlightRequests.add(1, ordering: .relaxed)
+        inFlight.add(1)
         if plan.runsInline {
             let response = ctx.app.respond(to: request)
-            ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed)
+            inFlight.subtract(1)
             c.machine.respond(response, sequence: sequence, now: now, date: dates.current())
             return
         }
@@ -138,7 +138,7 @@ extension EventLoop {
             c.cancellation = token
             c.runningSequence = sequence
         } else {
-            ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed)
+            inFlight.subtract(1)
             ctx.stats.workerQueueRejections.add(1, ordering: .relaxed)
             let response = app.rejection(.overloaded, RefusedRequest(request: request, peer: c.machine.remoteAddress))
             c.machine.respond(response, sequence: sequence, now: now, date: dates.current())

@@ -28,6 +28,8 @@ final class EventLoop {
     var limits: HTTPLimits { ctx.limits }
     /// This loop's connection to the admission service, when the application has one.
     let admission: AdmissionClient?
+    /// This loop's part of the server's in-flight request count.
+    let inFlight: ShardedCount.Shard
 
     init(ctx: ServerContext, handle: LoopHandle, epoll: Epoll, listenFD: Int32) {
         self.ctx = ctx
@@ -35,6 +37,7 @@ final class EventLoop {
         self.epoll = epoll
         self.listenFD = listenFD
         admission = ctx.app.admissionService.map { AdmissionClient(service: $0) }
+        inFlight = ctx.stats.inFlightRequests.makeShard()
     }
 
     func run() {
@@ -212,7 +215,7 @@ final class EventLoop {
             return taken
         }
         for item in batch {
-            if case .response = item.payload { ctx.stats.inFlightRequests.subtract(1, ordering: .relaxed) }
+            if case .response = item.payload { inFlight.subtract(1) }
             guard let c = connection(item.fd), c.id == item.connectionID else { continue }
             switch item.payload {
             case .response(let response):

@@ -175,7 +175,8 @@ public final class ServerStats: Sendable {
     public let evictedConnections = Atomic<Int>(0)
     public let acceptedConnections = Atomic<Int>(0)
     public let rejectedConnections = Atomic<Int>(0)
-    public let inFlightRequests = Atomic<Int>(0)
+    /// Requests being handled, counted by each event loop in its own shard.
+    public let inFlightRequests = ShardedCount()
     public let workerQueueRejections = Atomic<Int>(0)
     let runningLoops = Atomic<Int>(0)
 

@@ -48,6 +48,11 @@ public struct HeaderBlock: Sendable {
     /// Bit n is set when a name is n bytes long (n < 64): most lookups are settled by length.
     private let nameLengths: UInt64
 
+    /// Whether any of `fields` has a name of this block.
+    public func containsAny(of fields: [(name: String, value: String)]) -> Bool {
+        fields.contains { contains($0.name) }
+    }
+
     func contains(_ name: String) -> Bool {
         let n = name.utf8.count
         if n < 64 && nameLengths & (1 << UInt64(n)) == 0 { return false }
@@ -59,8 +64,9 @@ public struct HeaderBlock: Sendable {
 /// serializer drops them while copying, so no application value can split the response.
 public struct ResponseHeaders: Sendable, Sequence {
     public private(set) var fields: [(name: String, value: String)] = []
-    /// Constant blocks, sent after `fields`.
-    public private(set) var blocks: [HeaderBlock] = []
+    /// A constant block, sent after `fields`. One at most, kept inline: an array of them
+    /// would cost an allocation per response.
+    public private(set) var block: HeaderBlock?
 
     public init() { fields.reserveCapacity(16) }
 
@@ -80,13 +86,9 @@ public struct ResponseHeaders: Sendable, Sequence {
         add(name, value)
     }
 
-    /// Adds each default whose name is not present yet, in one pass over the existing fields.
+    /// Adds each default whose name is not present yet (as a field or in the block).
     public mutating func addMissing(_ defaults: [(String, String)]) {
-        var present = [Bool](repeating: false, count: defaults.count)
-        for f in fields {
-            for (i, d) in defaults.enumerated() where !present[i] && Self.namesEqual(f.name, d.0) { present[i] = true }
-        }
-        for (i, d) in defaults.enumerated() where !present[i] { add(d.0, d.1) }
+        for d in defaults where self[d.0] == nil { add(d.0, d.1) }
     }
 
     /// Adds the field only if no field of that name exists yet.
@@ -94,14 +96,21 @@ public struct ResponseHeaders: Sendable, Sequence {
         if self[name] == nil { add(name, value) }
     }
 
-    /// Appends a constant block; its names must not be set otherwise (see `addMissing`).
-    public mutating func add(block: HeaderBlock) { blocks.append(block) }
+    /// Appends a constant block; its names must not be set otherwise (see `addMissing`). A
+    /// second block is added field by field.
+    public mutating func add(block new: HeaderBlock) {
+        if block == nil {
+            block = new
+        } else {
+            fields.append(contentsOf: new.pairs)
+        }
+    }
 
     public mutating func remove(_ name: String) {
-        if !blocks.isEmpty && blocks.contains(where: { $0.contains(name) }) {
-            // Rare: a block holds the name. Its other fields become ordinary ones.
-            for b in blocks { fields.append(contentsOf: b.pairs) }
-            blocks = []
+        if let b = block, b.contains(name) {
+            // Rare: the block holds the name. Its other fields become ordinary ones.
+            fields.append(contentsOf: b.pairs)
+            block = nil
         }
         // Looked for first: most removals (every `set`) find nothing, and then the array is
         // left alone instead of being rewritten.
@@ -110,17 +119,10 @@ public struct ResponseHeaders: Sendable, Sequence {
 
     public subscript(name: String) -> String? {
         if let v = fields.first(where: { Self.namesEqual($0.name, name) })?.value { return v }
-        for b in blocks { if let v = b.pairs.first(where: { Self.namesEqual($0.name, name) })?.value { return v } }
-        return nil
+        return block?.pairs.first(where: { Self.namesEqual($0.name, name) })?.value
     }
 
-    /// Whether any field (or block) has one of `names`.
-    public func containsAny(of names: [String]) -> Bool {
-        for f in fields { for n in names where Self.namesEqual(f.name, n) { return true } }
-        return blocks.contains { b in names.contains { b.contains($0) } }
-    }
-
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { (fields + blocks.flatMap(\.pairs)).makeIterator() }
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { (fields + (block?.pairs ?? [])).makeIterator() }
 
     /// Framing is the serializer's job; handlers cannot set it. Decided by length first: it
     /// runs for every field a handler or middleware adds.

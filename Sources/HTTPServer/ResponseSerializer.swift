@@ -12,7 +12,7 @@ enum ResponseSerializer {
                           date: [UInt8], into out: inout [UInt8]) -> Bool {
         var bound = 9 + 20 + r.status.reason.utf8.count + 2 + date.count + 48 + 26 + 2
         for f in r.headers.fields { bound += f.name.utf8.count + f.value.utf8.count + 4 }
-        for b in r.headers.blocks { bound += b.bytes.count }
+        if let b = r.headers.block { bound += b.bytes.count }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var w = HeadWriter(buffer.baseAddress!)
             w.write(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
@@ -36,7 +36,7 @@ enum ResponseSerializer {
                 w.write("Connection: keep-alive\r\n")
             }
             for (name, value) in r.headers.fields { w.writeField(name, value) }
-            for block in r.headers.blocks { w.write(block.bytes) }
+            if let block = r.headers.block { w.write(block.bytes) }
             w.crlf()
             out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
         }
@@ -118,14 +118,30 @@ private struct HeadWriter {
         text.withUTF8 { bytes in
             guard let a = bytes.baseAddress else { return }
             (base + count).update(from: a, count: bytes.count)
-            var clean = true
-            for b in bytes where b == ByteClass.cr || b == ByteClass.lf || b == 0 { clean = false; break }
-            if clean {
+            if !Self.mayHoldLineBreakOrNUL(bytes) {
                 count += bytes.count
             } else {
                 for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { base[count] = b; count += 1 }
             }
         }
+    }
+
+    /// False when no byte is below 0x0E (so none is CR, LF or NUL), tested eight bytes at a
+    /// time ("hasless" from Bit Twiddling Hacks); true means look closer.
+    @inline(__always) private static func mayHoldLineBreakOrNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let a = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(a)
+        var i = 0
+        while i + 8 <= bytes.count {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if (x &- 0x0E0E_0E0E_0E0E_0E0E) & ~x & 0x8080_8080_8080_8080 != 0 { return true }
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] < 0x0E { return true }
+            i += 1
+        }
+        return false
     }
 
     @inline(__always) mutating func writeField(_ name: String, _ value: String) {

@@ -1,4 +1,5 @@
 import Testing
+import SystemSupport
 @testable import Platform
 import HTTPServer
 import Postgres
@@ -123,6 +124,45 @@ import Foundation
         #expect(text.contains("lat_seconds_bucket{route=\"/a\",le=\"1\"} 2\n"))
         #expect(text.contains("lat_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"))
         #expect(text.contains("lat_seconds_sum{route=\"/a\"} 2.55\n"))
+    }
+
+    @Test func perThreadShardsAreSummedIntoOneSeries() throws {
+        let registry = MetricsRegistry()
+        let c = registry.counter("shard_hits_total", help: "Hits.", labels: ["route"])
+        let h = registry.histogram("shard_seconds", help: "Latency.", labels: ["route"], buckets: [0.1, 1])
+        c.cell(["/a"]).inc(by: 2)
+        h.cell(["/a"]).observe(0.05)
+        // Four threads, each with its own shards of the same series.
+        let threads = try (0..<4).map { _ in
+            try OSThread.spawn(name: "shard") {
+                let mine = c.shard(["/a"]), hist = h.shard(["/a"])
+                for _ in 0..<1_000 {
+                    mine.inc()
+                    hist.observe(0.5)
+                }
+            }
+        }
+        for t in threads { t.join() }
+        #expect(c.value(["/a"]) == 4_002 && h.count(["/a"]) == 4_001)
+        #expect(c.cell(["/a"]) === c.cell(["/a"]), "cell() stays one shared series cell")
+        let text = String(decoding: registry.render(), as: UTF8.self)
+        #expect(text.contains("shard_hits_total{route=\"/a\"} 4002\n"))
+        #expect(text.contains("shard_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"))
+        #expect(text.contains("shard_seconds_bucket{route=\"/a\",le=\"1\"} 4001\n"))
+        #expect(text.contains("shard_seconds_count{route=\"/a\"} 4001\n"))
+    }
+
+    @Test func shardedCountSumsItsShards() throws {
+        let count = ShardedCount()
+        let threads = try (0..<4).map { i in
+            try OSThread.spawn(name: "count") {
+                let shard = count.makeShard()
+                for _ in 0..<1_000 { shard.add(2) }
+                shard.subtract(i)
+            }
+        }
+        for t in threads { t.join() }
+        #expect(count.total == 8_000 - (0 + 1 + 2 + 3))
     }
 
     @Test func httpMetricsCacheKeepsMethodsAndStatusesApart() {

@@ -54,8 +54,9 @@ final class LabeledValues: Sendable {
     let type: String
     let labelNames: [String]
     private let values = Mutex<[[String]: Double]>([:])
-    /// Lock-free series handed out to hot paths; rendered together with `values`.
-    private let cells = Mutex<[[String]: CounterCell]>([:])
+    /// Lock-free series handed out to hot paths, each as one or more shards (one per thread
+    /// that asked for its own); rendered summed, together with `values`.
+    private let cells = Mutex<[[String]: [CounterCell]]>([:])
 
     init(name: String, help: String, type: String, labelNames: [String]) {
         self.name = name
@@ -69,22 +70,30 @@ final class LabeledValues: Sendable {
     }
 
     func value(_ labelValues: [String]) -> Double {
-        values.withLock { $0[labelValues] ?? 0 } + Double(cells.withLock { $0[labelValues] }?.value.load(ordering: .relaxed) ?? 0)
+        values.withLock { $0[labelValues] ?? 0 } + Double((cells.withLock { $0[labelValues] } ?? []).reduce(0) { $0 + $1.value.load(ordering: .relaxed) })
     }
 
     func cell(_ labelValues: [String]) -> CounterCell {
         cells.withLock { c in
-            if let existing = c[labelValues] { return existing }
+            if let existing = c[labelValues]?.first { return existing }
             let new = CounterCell()
-            c[labelValues] = new
+            c[labelValues] = [new]
             return new
         }
+    }
+
+    func shard(_ labelValues: [String]) -> CounterCell {
+        let new = CounterCell()
+        cells.withLock { $0[labelValues, default: []].append(new) }
+        return new
     }
 
     func write(to text: inout PrometheusText) {
         text.header(name, help: help, type: type)
         var snapshot = values.withLock { $0 }
-        for (labels, cell) in cells.withLock({ $0 }) { snapshot[labels, default: 0] += Double(cell.value.load(ordering: .relaxed)) }
+        for (labels, shards) in cells.withLock({ $0 }) {
+            for cell in shards { snapshot[labels, default: 0] += Double(cell.value.load(ordering: .relaxed)) }
+        }
         // An unlabelled metric exists from the start: rate() and alerts need the 0 sample
         // before the first event, or that first event is never seen as an increase.
         if labelNames.isEmpty && snapshot.isEmpty { snapshot[[]] = 0 }
@@ -106,6 +115,10 @@ public final class Counter: MetricFamily {
     public func value(_ labelValues: [String] = []) -> Double { values.value(labelValues) }
     /// The series for these labels as a lock-free cell, for hot paths (resolve once, add often).
     public func cell(_ labelValues: [String] = []) -> CounterCell { values.cell(labelValues) }
+    /// A further cell of the same series for one thread alone (rendered summed with the
+    /// others): threads adding to one shared cell fight over its cache line on every event.
+    /// Only for callers that keep it (a per-thread cache), since every call makes a new one.
+    public func shard(_ labelValues: [String] = []) -> CounterCell { values.shard(labelValues) }
     func write(to text: inout PrometheusText) { values.write(to: &text) }
 }
 
@@ -129,7 +142,7 @@ public final class Histogram: MetricFamily {
     let labelNames: [String]
     let buckets: [Double]
     private let series = Mutex<[[String]: Series]>([:])
-    private let cells = Mutex<[[String]: HistogramCell]>([:])
+    private let cells = Mutex<[[String]: [HistogramCell]]>([:])
 
     struct Series {
         var counts: [UInt64]
@@ -162,27 +175,37 @@ public final class Histogram: MetricFamily {
     }
 
     public func count(_ labelValues: [String] = []) -> UInt64 {
-        series.withLock { $0[labelValues]?.count ?? 0 } + (cells.withLock { $0[labelValues] }?.count.load(ordering: .relaxed) ?? 0)
+        series.withLock { $0[labelValues]?.count ?? 0 }
+            + (cells.withLock { $0[labelValues] } ?? []).reduce(0) { $0 + $1.count.load(ordering: .relaxed) }
     }
 
     /// The series for these labels as a lock-free cell, for hot paths (resolve once, observe often).
     public func cell(_ labelValues: [String] = []) -> HistogramCell {
         cells.withLock { c in
-            if let existing = c[labelValues] { return existing }
+            if let existing = c[labelValues]?.first { return existing }
             let new = HistogramCell(bounds: buckets)
-            c[labelValues] = new
+            c[labelValues] = [new]
             return new
         }
+    }
+
+    /// A further cell of the same series for one thread alone; see `Counter.shard`.
+    public func shard(_ labelValues: [String] = []) -> HistogramCell {
+        let new = HistogramCell(bounds: buckets)
+        cells.withLock { $0[labelValues, default: []].append(new) }
+        return new
     }
 
     func write(to text: inout PrometheusText) {
         text.header(name, help: help, type: "histogram")
         var snapshot = series.withLock { $0 }
-        for (labels, cell) in cells.withLock({ $0 }) {
+        for (labels, shards) in cells.withLock({ $0 }) {
             var s = snapshot[labels] ?? Series(counts: [UInt64](repeating: 0, count: buckets.count + 1))
-            for i in 0..<s.counts.count { s.counts[i] += cell.counts[i].value.load(ordering: .relaxed) }
-            s.count += cell.count.load(ordering: .relaxed)
-            s.sum += Double(cell.sumNanos.load(ordering: .relaxed)) / 1e9
+            for cell in shards {
+                for i in 0..<s.counts.count { s.counts[i] += cell.counts[i].value.load(ordering: .relaxed) }
+                s.count += cell.count.load(ordering: .relaxed)
+                s.sum += Double(cell.sumNanos.load(ordering: .relaxed)) / 1e9
+            }
             snapshot[labels] = s
         }
         if labelNames.isEmpty && snapshot.isEmpty { snapshot[[]] = Series(counts: [UInt64](repeating: 0, count: buckets.count + 1)) }

@@ -8,7 +8,7 @@ public enum ServerMetrics {
             text.header("http_open_connections", help: "Open client connections.", type: "gauge")
             text.sample("http_open_connections", Double(stats.openConnections.load(ordering: .relaxed)))
             text.header("http_requests_in_flight", help: "Requests being handled right now.", type: "gauge")
-            text.sample("http_requests_in_flight", Double(stats.inFlightRequests.load(ordering: .relaxed)))
+            text.sample("http_requests_in_flight", Double(stats.inFlightRequests.total))
             text.header("http_connections_accepted_total", help: "Connections accepted.", type: "counter")
             text.sample("http_connections_accepted_total", Double(stats.acceptedConnections.load(ordering: .relaxed)))
             text.header("http_connections_rejected_total", help: "Connections refused because MAX_CONNECTIONS was reached.", type: "counter")

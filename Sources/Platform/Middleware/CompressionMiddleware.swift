@@ -16,19 +16,24 @@ public struct CompressionMiddleware: Middleware {
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         var response = try next(request, context)
+        compress(&response, for: request)
+        return response
+    }
+
+    /// In place, so the common case (a small response, left alone) costs no copy of it.
+    private func compress(_ response: inout Response, for request: Request) {
         // Below the threshold a response is never compressed, so it does not vary either.
         guard minBytes > 0, response.body.count >= minBytes, Self.isCompressible(response.headers["Content-Type"]),
               response.headers["Content-Encoding"] == nil else {
-            return response
+            return
         }
         response.headers.add("Vary", "Accept-Encoding")
         guard Self.acceptsGzip(request.headers.values("Accept-Encoding")),
               let compressed = Gzip.compress(response.body, level: level), compressed.count < response.body.count else {
-            return response
+            return
         }
         response.body = compressed
         response.headers.set("Content-Encoding", "gzip")
-        return response
     }
 
     static func isCompressible(_ contentType: String?) -> Bool {

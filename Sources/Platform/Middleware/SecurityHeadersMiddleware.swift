@@ -7,7 +7,6 @@ public struct SecurityHeadersMiddleware: Middleware {
     /// The defaults serialized once: the common case (a handler set none of them) costs one
     /// append instead of a field-by-field copy.
     let block: HeaderBlock
-    let names: [String]
 
     public init(hstsMaxAge: Int) {
         var d = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
@@ -17,7 +16,6 @@ public struct SecurityHeadersMiddleware: Middleware {
         if hstsMaxAge > 0 { d.append(("Strict-Transport-Security", "max-age=\(hstsMaxAge); includeSubDomains")) }
         defaults = d
         block = HeaderBlock(d)
-        names = d.map(\.0)
     }
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
@@ -28,7 +26,7 @@ public struct SecurityHeadersMiddleware: Middleware {
 
     /// A handler's own value (say, a Cache-Control that allows caching) wins.
     func apply(to response: inout Response) {
-        if response.headers.containsAny(of: names) {
+        if block.containsAny(of: response.headers.fields) || response.headers.block != nil {
             response.headers.addMissing(defaults)
         } else {
             response.headers.add(block: block)
