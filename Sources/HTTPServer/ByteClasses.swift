@@ -5,6 +5,24 @@ enum ByteClass {
     static let sp: UInt8 = 0x20
     static let htab: UInt8 = 0x09
 
+    /// False when no byte is below 0x0E (so none is CR, LF or NUL), tested eight bytes at a
+    /// time ("hasless" from Bit Twiddling Hacks); true means look closer.
+    @inline(__always) static func mayHoldLineBreakOrNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let a = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(a)
+        var i = 0
+        while i + 8 <= bytes.count {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if (x &- 0x0E0E_0E0E_0E0E_0E0E) & ~x & 0x8080_8080_8080_8080 != 0 { return true }
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] < 0x0E { return true }
+            i += 1
+        }
+        return false
+    }
+
     // Character classes as predicates over 128-bit masks (the masks are literal constants, so
     // a test costs a shift and an AND: no lazily initialised table, no bounds check).
 

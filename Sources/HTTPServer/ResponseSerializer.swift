@@ -10,8 +10,7 @@ enum ResponseSerializer {
     /// for every response).
     static func writeHead(_ r: Response, version: HTTPVersion, isHead: Bool, keepAlive: Bool,
                           date: [UInt8], into out: inout [UInt8]) -> Bool {
-        var bound = 9 + 20 + r.status.reason.utf8.count + 2 + date.count + 48 + 26 + 2
-        for f in r.headers.fields { bound += f.name.utf8.count + f.value.utf8.count + 4 }
+        var bound = 9 + 20 + r.status.reason.utf8.count + 2 + date.count + 48 + 26 + 2 + r.headers.lines.count
         if let b = r.headers.block { bound += b.bytes.count }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var w = HeadWriter(buffer.baseAddress!)
@@ -35,7 +34,8 @@ enum ResponseSerializer {
             } else if version == .http1_0 {
                 w.write("Connection: keep-alive\r\n")
             }
-            for (name, value) in r.headers.fields { w.writeField(name, value) }
+            // Already header lines, cleaned when they were added.
+            w.write(r.headers.lines)
             if let block = r.headers.block { w.write(block.bytes) }
             w.crlf()
             out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
@@ -114,34 +114,22 @@ private struct HeadWriter {
 
     /// A header name or value, without CR, LF and NUL (response splitting).
     @inline(__always) mutating func writeText(_ s: String) {
-        var text = s
-        text.withUTF8 { bytes in
-            guard let a = bytes.baseAddress else { return }
-            (base + count).update(from: a, count: bytes.count)
-            if !Self.mayHoldLineBreakOrNUL(bytes) {
-                count += bytes.count
-            } else {
-                for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { base[count] = b; count += 1 }
-            }
+        // In place when the string is contiguous UTF-8 (always, for native strings), else copied.
+        if s.utf8.withContiguousStorageIfAvailable({ writeClean($0) }) == nil {
+            var text = s
+            text.withUTF8 { writeClean($0) }
         }
     }
 
-    /// False when no byte is below 0x0E (so none is CR, LF or NUL), tested eight bytes at a
-    /// time ("hasless" from Bit Twiddling Hacks); true means look closer.
-    @inline(__always) private static func mayHoldLineBreakOrNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let a = bytes.baseAddress else { return false }
-        let raw = UnsafeRawPointer(a)
-        var i = 0
-        while i + 8 <= bytes.count {
-            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            if (x &- 0x0E0E_0E0E_0E0E_0E0E) & ~x & 0x8080_8080_8080_8080 != 0 { return true }
-            i += 8
+    /// Copies the bytes, leaving out CR, LF and NUL.
+    @inline(__always) private mutating func writeClean(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let a = bytes.baseAddress else { return }
+        (base + count).update(from: a, count: bytes.count)
+        if !ByteClass.mayHoldLineBreakOrNUL(bytes) {
+            count += bytes.count
+        } else {
+            for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { base[count] = b; count += 1 }
         }
-        while i < bytes.count {
-            if bytes[i] < 0x0E { return true }
-            i += 1
-        }
-        return false
     }
 
     @inline(__always) mutating func writeField(_ name: String, _ value: String) {

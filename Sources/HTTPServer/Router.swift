@@ -1,3 +1,5 @@
+import Glibc
+
 /// Path parameters captured by a route pattern such as `/api/v1/projects/:id`.
 public struct RouteParameters: Sendable {
     public private(set) var pairs: [(name: String, value: String)] = []
@@ -68,8 +70,25 @@ public struct RouterBuilder<Handler: Sendable> {
 fileprivate struct RouteNode: @unchecked Sendable {
     var statics: [(segment: [UInt8], child: Int)] = []
     var param: (name: String, child: Int)?
-    var routes: [HTTPMethod: Int] = [:]
+    var routes = MethodTable()
     var pattern: String?
+}
+
+/// Handler indices by method, in an array indexed by the method's raw value: looked up on
+/// every request, so without hashing.
+fileprivate struct MethodTable {
+    private var slots = [Int](repeating: -1, count: HTTPMethod.allCases.count)
+
+    subscript(method: HTTPMethod) -> Int? {
+        get {
+            let v = slots[Int(method.rawValue)]
+            return v < 0 ? nil : v
+        }
+        set { slots[Int(method.rawValue)] = newValue ?? -1 }
+    }
+
+    var isEmpty: Bool { !slots.contains { $0 >= 0 } }
+    var methods: [HTTPMethod] { HTTPMethod.allCases.filter { self[$0] != nil } }
 }
 
 /// An immutable route trie. Static segments win over parameters, with backtracking, so
@@ -94,14 +113,14 @@ public struct Router<Handler: Sendable>: Sendable {
         var params = RouteParameters()
         let first: Int? = rawPath.count > 1 ? rawPath.startIndex + 1 : nil
         guard let node = find(0, rawPath, first, &params) else { return .notFound }
-        let n = nodes[node]
-        if let h = n.routes[method] ?? (method == .HEAD ? n.routes[.GET] : nil) {
-            return .found(handlers[h], parameters: params, pattern: n.pattern ?? "")
+        // Fields read in place: a copy of the node would retain and release each of them.
+        if let h = nodes[node].routes[method] ?? (method == .HEAD ? nodes[node].routes[.GET] : nil) {
+            return .found(handlers[h], parameters: params, pattern: nodes[node].pattern ?? "")
         }
-        var allowed = Set(n.routes.keys)
+        var allowed = Set(nodes[node].routes.methods)
         if allowed.contains(.GET) { allowed.insert(.HEAD) }
         allowed.insert(.OPTIONS)
-        return .methodNotAllowed(allowed: HTTPMethod.allCases.filter { allowed.contains($0) }, pattern: n.pattern ?? "")
+        return .methodNotAllowed(allowed: HTTPMethod.allCases.filter { allowed.contains($0) }, pattern: nodes[node].pattern ?? "")
     }
 
     /// Matches the segment starting at `start` (nil: the path is used up) and what follows.
@@ -112,9 +131,9 @@ public struct Router<Handler: Sendable>: Sendable {
         let segment = path[start..<end]
         let next: Int? = end < path.endIndex ? end + 1 : nil
         let decoded: [UInt8]? = segment.contains(UInt8(ascii: "%")) ? PercentDecoding.decode(segment, plusAsSpace: false) : nil
-        for s in nodes[node].statics {
-            let equal = decoded.map { $0 == s.segment } ?? s.segment.elementsEqual(segment)
-            if equal, let found = find(s.child, path, next, &params) { return found }
+        for k in nodes[node].statics.indices {
+            let equal = decoded.map { $0 == nodes[node].statics[k].segment } ?? Self.bytesEqual(nodes[node].statics[k].segment, segment)
+            if equal, let found = find(nodes[node].statics[k].child, path, next, &params) { return found }
         }
         if let p = nodes[node].param, !segment.isEmpty {
             let value = String(decoding: decoded ?? Array(segment), as: UTF8.self)
@@ -124,6 +143,16 @@ public struct Router<Handler: Sendable>: Sendable {
             params.truncate(to: mark)
         }
         return nil
+    }
+}
+
+extension Router {
+    /// Length first, then the bytes in place.
+    @inline(__always) fileprivate static func bytesEqual(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in pa.count == 0 || memcmp(pa.baseAddress!, pb.baseAddress!, pa.count) == 0 }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ public final class Application: HTTPApplication {
     public let metrics: MetricsRegistry
     public let lifecycle: Lifecycle
     let logger: Logger
+    private let requestLogger: RequestContext.SharedLogger
     let router: Router<Route>
     /// Routes by index, for requests whose plan already found a route without parameters.
     let routesByIndex: [Route]
@@ -26,6 +27,7 @@ public final class Application: HTTPApplication {
         self.metrics = metrics
         self.lifecycle = lifecycle
         self.logger = logger
+        requestLogger = RequestContext.SharedLogger(logger)
         self.router = routes.builder.freeze()
         self.routesByIndex = routes.all
         self.identity = ClientIdentity(trustedProxies: config.trustedProxies)
@@ -97,7 +99,7 @@ public final class Application: HTTPApplication {
         } else {
             match = router.match(request.method, rawPath: request.rawPath)
         }
-        let context = makeContext(request, match: match)
+        let context = makeContext(request, match: consume match)
         do {
             return try chain(request, context)
         } catch {
@@ -129,10 +131,10 @@ public final class Application: HTTPApplication {
         return config.trustedProxies.contains { $0.contains(bytes) }
     }
 
-    private func makeContext(_ request: Request, match: Router<Route>.Match) -> RequestContext {
+    private func makeContext(_ request: Request, match: consuming Router<Route>.Match) -> RequestContext {
         RequestContext(requestID: RequestIDMiddleware.requestID(for: request),
                        trace: TraceContext(traceparent: request.headers["traceparent"], tracestate: request.headers["tracestate"]),
-                       logger: logger,
+                       logger: requestLogger,
                        clientAddress: identity.clientAddress(for: request), methodName: request.method.description,
                        match: match, receivedAt: request.receivedAt)
     }

@@ -11,13 +11,15 @@ public final class RequestContext {
     /// The application logger with this request's id attached; built on first use, since most
     /// requests log nothing but their access line.
     public lazy var logger: Logger = {
-        var l = baseLogger
+        var l = baseLogger.logger
         l[metadataKey: "request_id"] = .string(requestID)
         l[metadataKey: "trace_id"] = .string(trace.traceID)
         l[metadataKey: "span_id"] = .string(trace.spanID)
         return l
     }()
-    private let baseLogger: Logger
+    /// The application logger behind one reference: a `Logger` copy per request would retain
+    /// each of its parts, and most requests never log.
+    private let baseLogger: SharedLogger
     /// The matched route pattern ("/api/v1/projects/:id"), or a fixed label when none matched.
     /// Metrics use it as a label, so it never holds a raw path.
     public internal(set) var route: String {
@@ -41,14 +43,13 @@ public final class RequestContext {
     /// The W3C trace this request is a span of.
     public let trace: TraceContext
 
-    init(requestID: String, trace: TraceContext, logger: Logger, clientAddress: String, methodName: String, match: Router<Route>.Match,
-         receivedAt: Int64) {
+    init(requestID: String, trace: TraceContext, logger: SharedLogger, clientAddress: String, methodName: String,
+         match: consuming Router<Route>.Match, receivedAt: Int64) {
         self.requestID = requestID
         self.trace = trace
         self.baseLogger = logger
         self.clientAddress = clientAddress
         self.methodName = methodName
-        self.match = match
         self.startedAt = receivedAt
         switch match {
         case .found(let r, let parameters, let pattern):
@@ -62,6 +63,13 @@ public final class RequestContext {
             self.route = RequestContext.unmatchedRoute
             self.routeKey = -1
         }
+        self.match = match
+    }
+
+    /// A logger held by reference, built once per application.
+    final class SharedLogger: Sendable {
+        let logger: Logger
+        init(_ logger: Logger) { self.logger = logger }
     }
 
     public static let unmatchedRoute = "(unmatched)"

@@ -51,6 +51,29 @@ import Testing
         #expect(h.fields.count == 2)
     }
 
+    @Test func headerLinesSetRemoveAndReadBack() {
+        var h = ResponseHeaders()
+        h.add("Vary", "Origin")
+        h.add("X-A", "1")
+        h.add("vary", "Accept-Encoding")
+        h.add("X-Odd:Name", "x: y")
+        #expect(h["VARY"] == "Origin" && h["x-a"] == "1" && h["X-OddName"] == "x: y", "':' is dropped from names, kept in values")
+        h.set("Vary", "*")
+        #expect(h.fields.map(\.name) == ["X-A", "X-OddName", "Vary"] && h["vary"] == "*")
+        h.remove("x-a")
+        h.remove("Missing")
+        #expect(h.fields.map(\.name) == ["X-OddName", "Vary"])
+        var r = Response(status: .ok)
+        r.headers = h
+        r.headers.add(block: HeaderBlock([("X-Frame-Options", "DENY"), ("Cache-Control", "no-store")]))
+        #expect(r.headers["cache-control"] == "no-store")
+        #expect(r.headers.containsAnyName(of: HeaderBlock([("vary", "x")])) && !r.headers.containsAnyName(of: HeaderBlock([("X-B", "x")])))
+        r.headers.set("Cache-Control", "max-age=60")
+        let text = serialize(r)
+        #expect(text.hasSuffix("X-OddName: x: y\r\nVary: *\r\nX-Frame-Options: DENY\r\nCache-Control: max-age=60\r\n\r\n"))
+        #expect(!text.contains("no-store"))
+    }
+
     @Test func imfFixdate() {
         #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
     }

@@ -26,7 +26,7 @@ public struct SecurityHeadersMiddleware: Middleware {
 
     /// A handler's own value (say, a Cache-Control that allows caching) wins.
     func apply(to response: inout Response) {
-        if block.containsAny(of: response.headers.fields) || response.headers.block != nil {
+        if response.headers.containsAnyName(of: block) || response.headers.block != nil {
             response.headers.addMissing(defaults)
         } else {
             response.headers.add(block: block)
