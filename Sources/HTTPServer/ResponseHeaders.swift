@@ -31,19 +31,33 @@ public struct ResponseHeaders: Sendable, Sequence {
 
     /// Appends a field; a field with the same name is kept (e.g. Vary may repeat).
     public mutating func add(_ name: String, _ value: String) {
-        guard !Self.isFramingField(name) else { return }
-        Self.withBytes(name) { Self.appendClean($0, isName: true, to: &lines) }
-        lines.append(UInt8(ascii: ":"))
-        lines.append(ByteClass.sp)
-        Self.withBytes(value) { Self.appendClean($0, isName: false, to: &lines) }
-        lines.append(ByteClass.cr)
-        lines.append(ByteClass.lf)
+        Self.withBytes(value) { addLine(name, $0) }
     }
 
     /// Replaces every field of that name with a single value.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)
         add(name, value)
+    }
+
+    /// Replaces every field of that name with a value of `length` bytes that `write` puts in
+    /// place: for values made per response (ids) that need no string of their own.
+    public mutating func set(_ name: String, length: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
+        remove(name)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { value in
+            write(value)
+            addLine(name, UnsafeBufferPointer(value))
+        }
+    }
+
+    private mutating func addLine(_ name: String, _ value: UnsafeBufferPointer<UInt8>) {
+        guard !Self.isFramingField(name) else { return }
+        Self.withBytes(name) { Self.appendClean($0, isName: true, to: &lines) }
+        lines.append(UInt8(ascii: ":"))
+        lines.append(ByteClass.sp)
+        Self.appendClean(value, isName: false, to: &lines)
+        lines.append(ByteClass.cr)
+        lines.append(ByteClass.lf)
     }
 
     /// Adds each default whose name is not present yet (as a field or in the block).

@@ -6,8 +6,16 @@ import Logging
 
 /// Per-request state shared along the middleware chain. Created and used on one thread.
 public final class RequestContext {
-    /// Set by the request-ID middleware; every log line of the request carries it.
-    public internal(set) var requestID: String
+    /// The client's X-Request-ID when well-formed, else a random UUID; every log line of the
+    /// request carries it. Made on first use: most responses carry it only as a header, which
+    /// the request-ID middleware writes without it.
+    public private(set) lazy var requestID: String = {
+        switch requestIDSource {
+        case .incoming(let id): id
+        case .generated(let words): IdentifierSource.uuidString(words)
+        }
+    }()
+    let requestIDSource: RequestIDSource
     /// The application logger with this request's id attached; built on first use, since most
     /// requests log nothing but their access line.
     public lazy var logger: Logger = {
@@ -43,9 +51,14 @@ public final class RequestContext {
     /// The W3C trace this request is a span of.
     public let trace: TraceContext
 
-    init(requestID: String, trace: TraceContext, logger: SharedLogger, clientAddress: String, methodName: String,
+    enum RequestIDSource {
+        case incoming(String)
+        case generated((UInt64, UInt64))
+    }
+
+    init(requestID: RequestIDSource, trace: TraceContext, logger: SharedLogger, clientAddress: String, methodName: String,
          match: consuming Router<Route>.Match, receivedAt: Int64) {
-        self.requestID = requestID
+        self.requestIDSource = requestID
         self.trace = trace
         self.baseLogger = logger
         self.clientAddress = clientAddress

@@ -72,8 +72,8 @@ import Foundation
         #expect(!RequestIDMiddleware.isWellFormed(String(repeating: "a", count: 129)))
         #expect(!RequestIDMiddleware.isWellFormed("has space"))
         #expect(!RequestIDMiddleware.isWellFormed("inj\"ection"))
-        let id = RequestIDMiddleware.generate()
-        #expect(id.count == 36 && RequestIDMiddleware.isWellFormed(id) && id != RequestIDMiddleware.generate())
+        let id = IdentifierSource.uuid()
+        #expect(id.count == 36 && RequestIDMiddleware.isWellFormed(id) && id != IdentifierSource.uuid())
     }
 }
 

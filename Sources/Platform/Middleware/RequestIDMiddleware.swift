@@ -9,16 +9,22 @@ public struct RequestIDMiddleware: Middleware {
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
         var response = try next(request, context)
-        response.headers.set("X-Request-ID", context.requestID)
-        response.headers.set("traceparent", context.trace.traceparent)
-        if let state = context.trace.traceState { response.headers.set("tracestate", state) }
+        // Written from the ids' numbers, without making their strings.
+        switch context.requestIDSource {
+        case .incoming(let id): response.headers.set("X-Request-ID", id)
+        case .generated(let words):
+            response.headers.set("X-Request-ID", length: IdentifierSource.uuidLength) { IdentifierSource.writeUUID(words, into: $0) }
+        }
+        let trace = context.trace
+        response.headers.set("traceparent", length: TraceContext.traceparentLength) { trace.writeTraceparent(into: $0) }
+        if let state = trace.traceState { response.headers.set("tracestate", state) }
         return response
     }
 
     /// The id for a request: the client's when acceptable, else a new one.
-    static func requestID(for request: Request) -> String {
-        if let incoming = request.headers["X-Request-ID"], isWellFormed(incoming) { return incoming }
-        return generate()
+    static func requestID(for request: Request) -> RequestContext.RequestIDSource {
+        if let incoming = request.headers["X-Request-ID"], isWellFormed(incoming) { return .incoming(incoming) }
+        return .generated(IdentifierSource.uuidWords())
     }
 
     static func isWellFormed(_ id: String) -> Bool {
@@ -29,7 +35,4 @@ public struct RequestIDMiddleware: Middleware {
                 || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: ":")
         }
     }
-
-    /// A random UUID (version 4 layout) in canonical form.
-    static func generate() -> String { IdentifierSource.uuid() }
 }

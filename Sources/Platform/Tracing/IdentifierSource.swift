@@ -31,26 +31,37 @@ enum IdentifierSource {
         return (a == 0 ? 1 : a, b, c == 0 ? 1 : c)
     }
 
-    /// A version-4-shaped UUID (8-4-4-4-12) from two random words.
-    static func uuid() -> String {
+    /// Two random words shaped as a version-4 UUID (version and variant bits set).
+    static func uuidWords() -> (UInt64, UInt64) {
         let g: Generator = key.value { Generator() }
-        var a = g.rng.next(), b = g.rng.next()
-        a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
-        b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        return String(unsafeUninitializedCapacity: 36) { out in
-            // Digits at 0-7, 9-12, 14-17 (word a) and 19-22, 24-35 (word b); dashes between.
-            var x = a
-            for i in stride(from: 17, through: 14, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
-            out[13] = UInt8(ascii: "-")
-            for i in stride(from: 12, through: 9, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
-            out[8] = UInt8(ascii: "-")
-            for i in stride(from: 7, through: 0, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
-            out[18] = UInt8(ascii: "-")
-            var y = b
-            for i in stride(from: 35, through: 24, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
-            out[23] = UInt8(ascii: "-")
-            for i in stride(from: 22, through: 19, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
-            return 36
+        let a = g.rng.next(), b = g.rng.next()
+        return ((a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000, (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
+    }
+
+    static let uuidLength = 36
+
+    /// Writes the UUID of `words` in canonical form (8-4-4-4-12, lowercase) at `out[0..<36]`.
+    static func writeUUID(_ words: (UInt64, UInt64), into out: UnsafeMutableBufferPointer<UInt8>) {
+        var x = words.0
+        for i in stride(from: 17, through: 14, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
+        out[13] = UInt8(ascii: "-")
+        for i in stride(from: 12, through: 9, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
+        out[8] = UInt8(ascii: "-")
+        for i in stride(from: 7, through: 0, by: -1) { out[i] = Hex.digit(x); x >>= 4 }
+        out[18] = UInt8(ascii: "-")
+        var y = words.1
+        for i in stride(from: 35, through: 24, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
+        out[23] = UInt8(ascii: "-")
+        for i in stride(from: 22, through: 19, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
+    }
+
+    /// A version-4-shaped UUID (8-4-4-4-12) from two random words.
+    static func uuid() -> String { uuidString(uuidWords()) }
+
+    static func uuidString(_ words: (UInt64, UInt64)) -> String {
+        String(unsafeUninitializedCapacity: uuidLength) { out in
+            writeUUID(words, into: out)
+            return uuidLength
         }
     }
 }

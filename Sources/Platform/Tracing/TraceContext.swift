@@ -6,65 +6,65 @@ import Crypto
 /// the caller in `traceparent`, into every log line, and onto outbound calls and jobs the
 /// request starts (`childHeaders`).
 public struct TraceContext: Sendable, Equatable {
-    /// `traceparent` naming this request's span, "00-<trace>-<span>-<flags>" (for the
-    /// response and for children), built once: every response carries it. The trace and span
-    /// ids are read out of it, so a request that logs nothing builds one string, not three.
-    public let traceparent: String
-    /// The caller's span, when the trace came in.
-    public let parentID: String?
+    // The ids as numbers: their hex text is written only where it is needed (most responses
+    // carry `traceparent` as a header written straight from these, and no log line).
+    let traceHigh: UInt64
+    let traceLow: UInt64
+    let span: UInt64
+    let parent: UInt64?
     /// trace-flags (bit 0: sampled).
     public let flags: UInt8
     public let traceState: String?
 
     /// 32 lowercase hex digits.
-    public var traceID: String { String(decoding: traceparent.utf8.dropFirst(3).prefix(32), as: UTF8.self) }
+    public var traceID: String { Self.hex(traceHigh, traceLow) }
     /// This request's span: 16 lowercase hex digits.
-    public var spanID: String { String(decoding: traceparent.utf8.dropFirst(36).prefix(16), as: UTF8.self) }
+    public var spanID: String { Self.hex(span) }
+    /// The caller's span, when the trace came in.
+    public var parentID: String? { parent.map { Self.hex($0) } }
+    /// "00-<trace>-<span>-<flags>", naming this request's span (for the response and children).
+    public var traceparent: String {
+        String(unsafeUninitializedCapacity: Self.traceparentLength) { out in
+            writeTraceparent(into: out)
+            return Self.traceparentLength
+        }
+    }
+
+    static let traceparentLength = 55
 
     /// Continues the incoming trace when `traceparent` is valid, else starts a new one.
     public init(traceparent incoming: String?, tracestate: String?) {
         if let parsed = incoming.flatMap(Self.parse) {
-            parentID = parsed.parentID
+            traceHigh = parsed.high
+            traceLow = parsed.low
+            parent = parsed.parent
             flags = parsed.flags
             traceState = tracestate.flatMap { $0.utf8.count <= 512 && !$0.isEmpty ? $0 : nil }
-            traceparent = Self.header(traceID: parsed.traceID, spanWord: IdentifierSource.word(), flags: parsed.flags)
+            span = IdentifierSource.word()
         } else {
-            parentID = nil
+            (traceHigh, traceLow, span) = IdentifierSource.words3()
+            parent = nil
             flags = 0
             traceState = nil
-            let w = IdentifierSource.words3()
-            traceparent = Self.header(traceHigh: w.0, traceLow: w.1, span: w.2)
         }
     }
 
-    /// "00-<trace>-<span>-00" for a new trace, written in one pass from its random words.
-    static func header(traceHigh: UInt64, traceLow: UInt64, span: UInt64) -> String {
-        String(unsafeUninitializedCapacity: 55) { out in
-            out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
-            Hex.write(traceHigh, into: out, at: 3)
-            Hex.write(traceLow, into: out, at: 19)
-            out[35] = UInt8(ascii: "-")
-            Hex.write(span, into: out, at: 36)
-            out[52] = UInt8(ascii: "-"); out[53] = UInt8(ascii: "0"); out[54] = UInt8(ascii: "0")
-            return 55
-        }
+    /// Writes `traceparent` (`traceparentLength` bytes) at the start of `out`.
+    func writeTraceparent(into out: UnsafeMutableBufferPointer<UInt8>) {
+        out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
+        Hex.write(traceHigh, into: out, at: 3)
+        Hex.write(traceLow, into: out, at: 19)
+        out[35] = UInt8(ascii: "-")
+        Hex.write(span, into: out, at: 36)
+        out[52] = UInt8(ascii: "-")
+        out[53] = Hex.digit(flags >> 4)
+        out[54] = Hex.digit(flags)
     }
 
-    /// "00-<trace>-<span>-<flags>" continuing a trace id that came in.
-    static func header(traceID: String, spanWord: UInt64, flags: UInt8) -> String {
-        var trace = traceID
-        return trace.withUTF8 { t in
-            String(unsafeUninitializedCapacity: 3 + t.count + 1 + 16 + 3) { out in
-                out[0] = UInt8(ascii: "0"); out[1] = UInt8(ascii: "0"); out[2] = UInt8(ascii: "-")
-                var o = 3
-                for b in t { out[o] = b; o += 1 }
-                out[o] = UInt8(ascii: "-"); o += 1
-                Hex.write(spanWord, into: out, at: o); o += 16
-                out[o] = UInt8(ascii: "-"); o += 1
-                out[o] = Hex.digit(flags >> 4); o += 1
-                out[o] = Hex.digit(flags); o += 1
-                return o
-            }
+    private static func hex(_ words: UInt64...) -> String {
+        String(unsafeUninitializedCapacity: words.count * 16) { out in
+            for (i, w) in words.enumerated() { Hex.write(w, into: out, at: i * 16) }
+            return words.count * 16
         }
     }
 
@@ -77,16 +77,17 @@ public struct TraceContext: Sendable, Equatable {
 
     /// version "00", 32-hex trace id, 16-hex parent id, 2-hex flags; all-zero ids are invalid.
     /// A higher version is read by its first four fields, as the specification asks.
-    static func parse(_ text: String) -> (traceID: String, parentID: String, flags: UInt8)? {
+    static func parse(_ text: String) -> (high: UInt64, low: UInt64, parent: UInt64, flags: UInt8)? {
         let t = text.trimmingWhitespace()
         let parts = t.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[0].count == 2, isHex(parts[0]), parts[0] != "ff" else { return nil }
         if parts[0] == "00" && parts.count != 4 { return nil }
         let trace = parts[1], parent = parts[2], flags = parts[3]
         guard trace.count == 32, parent.count == 16, flags.count == 2, isHex(trace), isHex(parent), isHex(flags),
-              trace.contains(where: { $0 != "0" }), parent.contains(where: { $0 != "0" }),
-              let f = UInt8(flags, radix: 16) else { return nil }
-        return (String(trace), String(parent), f)
+              let high = UInt64(trace.prefix(16), radix: 16), let low = UInt64(trace.suffix(16), radix: 16),
+              let p = UInt64(parent, radix: 16), let f = UInt8(flags, radix: 16),
+              high != 0 || low != 0, p != 0 else { return nil }
+        return (high, low, p, f)
     }
 
     private static func isHex(_ s: Substring) -> Bool {
