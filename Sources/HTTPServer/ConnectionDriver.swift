@@ -4,11 +4,13 @@ import SystemSupport
 /// Carries out what a connection's state machine asks for: runs handlers (inline or on a
 /// worker), writes, fetches stream pieces, half-closes, and finally registers the epoll
 /// interest and deadline it waits on. Reads happen on readable events, within a budget.
-extension EventLoop {
+extension EventLoop: RoutePlanner {
+    func plan(_ request: Request) -> RoutePlan { ctx.app.plan(for: request) }
+
     func drive(_ c: Connection) {
         var written = 0
         while isOpen(c) {
-            switch c.machine.next(now: now, plan: { ctx.app.plan(for: $0) }) {
+            switch c.machine.next(now: now, planner: self) {
             case .dispatch(let request, let plan, let sequence):
                 if let a = admission, let check = ctx.app.admissionCheck(for: request) {
                     // Runs once the service answered (or did not in time); meanwhile the loop

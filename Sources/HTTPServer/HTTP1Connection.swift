@@ -290,9 +290,16 @@ struct HTTP1Connection {
 
 // MARK: - Deciding what to do next
 
+/// Decides how a request is handled, once its head is parsed (the application's plan). A
+/// protocol rather than a closure: the event loop passes itself, which costs no reference
+/// counting on every call.
+protocol RoutePlanner {
+    func plan(_ request: Request) -> RoutePlan
+}
+
 extension HTTP1Connection {
     /// What the event loop must do now. `plan` is asked once per parsed head.
-    mutating func next(now: Int64, plan: (Request) -> RoutePlan) -> Action {
+    mutating func next<P: RoutePlanner>(now: Int64, planner: P) -> Action {
         while true {
             if case .closed = phase { return .close }
             if !output.isEmpty && !socketFull { return .write }
@@ -365,13 +372,13 @@ extension HTTP1Connection {
                     }
                     return waitAction()
                 }
-                if let action = parseStep(now: now, plan: plan) { return action }
+                if let action = parseStep(now: now, planner: planner) { return action }
             }
         }
     }
 
     /// Feeds buffered input to the assembler once; returns an action, or nil to decide again.
-    private mutating func parseStep(now: Int64, plan: (Request) -> RoutePlan) -> Action? {
+    private mutating func parseStep<P: RoutePlanner>(now: Int64, planner: P) -> Action? {
         let start = inputStart
         let wasMidRequest = assembler.isMidRequest
         let address = remoteAddress
@@ -380,7 +387,7 @@ extension HTTP1Connection {
         let step = input.withUnsafeBufferPointer { p in
             assembler.feed(p, start: start, end: p.count) { head in
                 var request = Self.makeRequest(head, body: [], remoteAddress: address)
-                let routePlan = plan(request)
+                let routePlan = planner.plan(request)
                 request.routeHint = routePlan.routeHint
                 planned = consume request
                 return routePlan

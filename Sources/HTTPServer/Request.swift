@@ -39,7 +39,8 @@ public struct Request: Sendable {
     let head: Head
     public var method: HTTPMethod { head.method }
     public var version: HTTPVersion { head.version }
-    public var headers: RequestHeaders { head.headers }
+    /// Read in place: a copy would retain and release its arrays on every lookup.
+    public var headers: RequestHeaders { _read { yield head.headers } }
     var pathStart: Int32 { head.pathStart }
     var pathEnd: Int32 { head.pathEnd }
     var queryStart: Int32 { head.queryStart }

@@ -42,7 +42,7 @@ public struct RequestHeaders: Sendable {
     /// Every value of the named field, in order.
     public func values(_ name: String) -> [String] {
         var out: [String] = []
-        for f in fields where nameEquals(f, name) { out.append(string(f.valueStart, f.valueEnd)) }
+        for i in fields.indices where nameEquals(fields[i], name) { out.append(string(fields[i].valueStart, fields[i].valueEnd)) }
         return out
     }
 
@@ -55,9 +55,9 @@ public struct RequestHeaders: Sendable {
 
     /// True when the comma-separated list value(s) of `name` contain `token` (case-insensitive).
     public func containsToken(_ name: String, _ token: String) -> Bool {
-        for f in fields where nameEquals(f, name) {
+        for i in fields.indices where nameEquals(fields[i], name) {
             var found = false
-            forEachListElement(f) { s, e in
+            forEachListElement(fields[i]) { s, e in
                 if asciiCaseInsensitiveEquals(s, e, token) { found = true }
             }
             if found { return true }
@@ -65,8 +65,9 @@ public struct RequestHeaders: Sendable {
         return false
     }
 
+    /// By index: iterating the array itself would retain and release it on every lookup.
     func firstField(_ name: String) -> FieldRange? {
-        for f in fields where nameEquals(f, name) { return f }
+        for i in fields.indices where nameEquals(fields[i], name) { return fields[i] }
         return nil
     }
 

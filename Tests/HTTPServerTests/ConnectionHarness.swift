@@ -38,8 +38,7 @@ struct ConnectionHarness {
         while !closed {
             steps += 1
             precondition(steps < 1_000_000, "the machine does not settle")
-            let p = plan
-            switch machine.next(now: now, plan: { _ in p }) {
+            switch machine.next(now: now, planner: FixedPlan(plan: plan)) {
             case .dispatch(let request, _, let sequence):
                 dispatched.append((request, sequence))
                 if answerAtOnce { machine.respond(Self.ok, sequence: sequence, now: now, date: []) }
@@ -120,4 +119,10 @@ struct ConnectionHarness {
         }
         return n
     }
+}
+
+/// Plans every request the same way.
+struct FixedPlan: RoutePlanner {
+    let plan: RoutePlan
+    func plan(_ request: Request) -> RoutePlan { plan }
 }
