@@ -22,6 +22,10 @@ public struct Request: Sendable {
         let keepAlive: Bool
         let remoteAddress: String
 
+        /// A field looked up by the head itself, in place (through `Request.headers` the
+        /// fields would be copied out first, counting references to their arrays).
+        func header(_ name: String) -> String? { headers[name] }
+
         init(method: HTTPMethod, version: HTTPVersion, headers: RequestHeaders, path: Range<Int>, query: Range<Int>,
              keepAlive: Bool, remoteAddress: String) {
             self.method = method
@@ -39,8 +43,10 @@ public struct Request: Sendable {
     let head: Head
     public var method: HTTPMethod { head.method }
     public var version: HTTPVersion { head.version }
-    /// Read in place: a copy would retain and release its arrays on every lookup.
-    public var headers: RequestHeaders { _read { yield head.headers } }
+    public var headers: RequestHeaders { head.headers }
+
+    /// The first value of a field: the cheapest way to look one up.
+    public func header(_ name: String) -> String? { head.header(name) }
     var pathStart: Int32 { head.pathStart }
     var pathEnd: Int32 { head.pathEnd }
     var queryStart: Int32 { head.queryStart }

@@ -81,7 +81,7 @@ public struct ResponseHeaders: Sendable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
-        if let b = block, b.contains(name) {
+        if block?.contains(name) == true, let b = block {
             // Rare: the block holds the name. Its other fields become ordinary ones.
             block = nil
             for (n, v) in b.pairs { add(n, v) }

@@ -133,7 +133,7 @@ public final class Application: HTTPApplication {
 
     private func makeContext(_ request: Request, match: consuming Router<Route>.Match) -> RequestContext {
         RequestContext(requestID: RequestIDMiddleware.requestID(for: request),
-                       trace: TraceContext(traceparent: request.headers["traceparent"], tracestate: request.headers["tracestate"]),
+                       trace: TraceContext(traceparent: request.header("traceparent"), tracestate: request.header("tracestate")),
                        logger: requestLogger,
                        clientAddress: identity.clientAddress(for: request), methodName: request.method.description,
                        match: match, receivedAt: request.receivedAt)

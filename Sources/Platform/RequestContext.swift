@@ -45,6 +45,10 @@ public final class RequestContext {
     var match: Router<Route>.Match
     /// For rejections built outside the router: the error to render.
     var rejection: AppError?
+    /// Facts about the matched route that middleware asks on every request, read once here
+    /// (binding the route again in each would count a reference to it each time).
+    let needsAuthentication: Bool
+    let isDeprecated: Bool
     /// Who is calling, once the route's access check authenticated them.
     public internal(set) var principal: Principal?
 
@@ -69,12 +73,18 @@ public final class RequestContext {
             self.route = pattern
             self.routeKey = r.index
             self.parameters = parameters
+            needsAuthentication = r.options.access != .public
+            isDeprecated = r.options.deprecation != nil
         case .methodNotAllowed(_, let pattern):
             self.route = pattern
             self.routeKey = nil
+            needsAuthentication = false
+            isDeprecated = false
         case .notFound:
             self.route = RequestContext.unmatchedRoute
             self.routeKey = -1
+            needsAuthentication = false
+            isDeprecated = false
         }
         self.match = match
     }

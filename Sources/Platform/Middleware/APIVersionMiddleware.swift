@@ -11,7 +11,7 @@ public struct APIVersionMiddleware: Middleware {
         if context.route.utf8.starts(with: Self.v1Prefix) || request.rawPath.starts(with: Self.v1Prefix) {
             response.headers.set("API-Version", "1")
         }
-        if case .found(let route, _, _) = context.match, let d = route.options.deprecation {
+        if context.isDeprecated, case .found(let route, _, _) = context.match, let d = route.options.deprecation {
             response.headers.set("Deprecation", "@\(d.deprecatedAt)")
             if let sunset = d.sunsetAt { response.headers.set("Sunset", HTTPDate.format(sunset)) }
             if let successor = d.successor { response.headers.add("Link", "<\(successor)>; rel=\"successor-version\"") }

@@ -9,7 +9,7 @@ public struct AuthMiddleware: Middleware {
     public init(authenticators: [any Authenticator]) { self.authenticators = authenticators }
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
-        guard case .found(let route, _, _) = context.match, route.options.access != .public else {
+        guard context.needsAuthentication, case .found(let route, _, _) = context.match else {
             return try next(request, context)
         }
         let access = route.options.access ?? .admin

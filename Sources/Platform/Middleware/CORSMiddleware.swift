@@ -10,7 +10,7 @@ public struct CORSMiddleware: Middleware {
     public init(config: CORSConfig) { self.config = config }
 
     public func handle(_ request: Request, _ context: RequestContext, next: Responder) throws -> Response {
-        guard let origin = request.headers["Origin"] else { return try next(request, context) }
+        guard let origin = request.header("Origin") else { return try next(request, context) }
         let allowed = config.allows(origin: origin)
         let isPreflight = request.method == .OPTIONS && request.headers.contains("Access-Control-Request-Method")
         if isPreflight {

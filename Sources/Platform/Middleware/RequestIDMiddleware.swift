@@ -23,7 +23,7 @@ public struct RequestIDMiddleware: Middleware {
 
     /// The id for a request: the client's when acceptable, else a new one.
     static func requestID(for request: Request) -> RequestContext.RequestIDSource {
-        if let incoming = request.headers["X-Request-ID"], isWellFormed(incoming) { return .incoming(incoming) }
+        if let incoming = request.header("X-Request-ID"), isWellFormed(incoming) { return .incoming(incoming) }
         return .generated(IdentifierSource.uuidWords())
     }
 
