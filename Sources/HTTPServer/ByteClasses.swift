@@ -5,6 +5,9 @@ enum ByteClass {
     static let sp: UInt8 = 0x20
     static let htab: UInt8 = 0x09
 
+    /// CR, LF or NUL: the bytes no header name or value may carry onto the wire.
+    @inline(__always) static func isLineBreakOrNUL(_ b: UInt8) -> Bool { b == cr || b == lf || b == 0 }
+
     /// False when no byte is below 0x0E (so none is CR, LF or NUL), tested eight bytes at a
     /// time ("hasless" from Bit Twiddling Hacks); true means look closer.
     @inline(__always) static func mayHoldLineBreakOrNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -19,6 +19,12 @@ public enum HTTPMethod: UInt8, Sendable, CaseIterable, Hashable, CustomStringCon
         }
     }
 
+    /// The method of this exact (case-sensitive) name.
+    public init?(name: String) {
+        guard let m = ResponseHeaders.withBytes(name, { Self.parse($0, 0, $0.count) }) else { return nil }
+        self = m
+    }
+
     /// Matches the method token without building a String.
     static func parse(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> HTTPMethod? {
         let n = end - start

@@ -34,7 +34,6 @@ struct RequestHeadParser {
     let limits: HTTPLimits
     private var scanned = 0
     private var lineStart = 0
-    private var requestLineEnd = -1
     private var fieldLines = 0
     /// Checks the bytes of a request line still arriving, so garbage is refused at once.
     private var requestLinePrefix = RequestLinePrefix()
@@ -48,7 +47,6 @@ struct RequestHeadParser {
     mutating func reset() {
         scanned = 0
         lineStart = 0
-        requestLineEnd = -1
         fieldLines = 0
         requestLinePrefix = RequestLinePrefix()
         prefixChecked = 0
@@ -77,30 +75,15 @@ struct RequestHeadParser {
                 continue
             }
             if b == ByteClass.lf {
-                if requestLineEnd < 0 {
-                    // The request line is complete: parse it now (garbage is refused without
-                    // waiting for the rest of the head), once.
-                    guard i > s, p[i - 1] == ByteClass.cr else {
-                        if let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
-                        return .invalid(.badRequest("bare LF"))
-                    }
-                    switch Self.parseRequestLine(UnsafeBufferPointer(rebasing: p[s..<(i - 1)])) {
-                    case .success(let line): requestLine = line
-                    case .failure(let e): return .invalid(e)
-                    }
-                    if i - 1 - s > limits.maxRequestLineBytes { return .invalid(.uriTooLong) }
-                    requestLineEnd = i - s
-                } else {
+                if let line = requestLine {
                     guard p[i - 1] == ByteClass.cr else { return .invalid(.badRequest("bare LF")) }
                     if i - 1 - (s + lineStart) == 0 {
                         let headLength = i + 1 - s
-                        if headLength - (requestLineEnd + 1) > limits.maxHeaderBytes + 2 {
+                        if headLength - (line.lineFeed + 1) > limits.maxHeaderBytes + 2 {
                             return .invalid(.headerFieldsTooLarge("header block over \(limits.maxHeaderBytes) bytes"))
                         }
-                        guard let line = requestLine else { return .invalid(.badRequest("invalid request line")) }
                         let storage = Array(p[s..<(s + headLength)])
-                        switch Self.parseHead(storage, requestLine: line, requestLineEnd: requestLineEnd,
-                                              fieldLines: fieldLines, limits: limits) {
+                        switch Self.parseHead(storage, requestLine: line, fieldLines: fieldLines, limits: limits) {
                         case .success(let head):
                             let consumed = s + headLength - start
                             reset()
@@ -113,6 +96,18 @@ struct RequestHeadParser {
                     if fieldLines > limits.maxHeaderCount {
                         return .invalid(.headerFieldsTooLarge("more than \(limits.maxHeaderCount) fields"))
                     }
+                } else {
+                    // The request line is complete: parse it now (garbage is refused without
+                    // waiting for the rest of the head), once.
+                    guard i > s, p[i - 1] == ByteClass.cr else {
+                        if let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
+                        return .invalid(.badRequest("bare LF"))
+                    }
+                    switch Self.parseRequestLine(UnsafeBufferPointer(rebasing: p[s..<(i - 1)])) {
+                    case .success(let line): requestLine = line
+                    case .failure(let e): return .invalid(e)
+                    }
+                    if i - 1 - s > limits.maxRequestLineBytes { return .invalid(.uriTooLong) }
                 }
                 lineStart = i + 1 - s
             } else {
@@ -120,19 +115,21 @@ struct RequestHeadParser {
                 // the verdict never depends on how the bytes were split.
                 if i + 1 == end { break }
                 if p[i + 1] != ByteClass.lf {
-                    if requestLineEnd < 0, let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
+                    if requestLine == nil, let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
                     return .invalid(.badRequest("bare CR"))
                 }
             }
             i += 1
         }
         scanned = i - s
-        if requestLineEnd < 0 {
+        guard let line = requestLine else {
             // Bytes that cannot start a request are refused as they arrive, not after the
             // header timeout (nginx does the same).
             if let problem = checkPrefix(p, s, upTo: i) { return .invalid(.badRequest(problem)) }
             if end - s > limits.maxRequestLineBytes + 2 { return .invalid(.uriTooLong) }
-        } else if (end - s) - (requestLineEnd + 1) > limits.maxHeaderBytes + 2 {
+            return .incomplete
+        }
+        if (end - s) - (line.lineFeed + 1) > limits.maxHeaderBytes + 2 {
             return .invalid(.headerFieldsTooLarge("header block over \(limits.maxHeaderBytes) bytes"))
         }
         return .incomplete
@@ -158,6 +155,8 @@ struct RequestHeadParser {
         let version: HTTPVersion
         let targetStart: Int
         let targetEnd: Int
+        /// Where its LF is: the field lines start after it.
+        let lineFeed: Int
     }
 
     private static func parseRequestLine(_ q: UnsafeBufferPointer<UInt8>) -> Result<RequestLine, HTTPParseError> {
@@ -185,10 +184,11 @@ struct RequestHeadParser {
             return .failure(.notImplemented("method \(String(decoding: q[0..<methodEnd], as: UTF8.self))"))
         }
         if method == .CONNECT { return .failure(.notImplemented("method CONNECT")) }
-        return .success(RequestLine(method: method, version: httpVersion, targetStart: targetStart, targetEnd: targetEnd))
+        return .success(RequestLine(method: method, version: httpVersion, targetStart: targetStart, targetEnd: targetEnd,
+                                    lineFeed: rlEnd + 1))
     }
 
-    private static func parseHead(_ storage: [UInt8], requestLine: RequestLine, requestLineEnd: Int, fieldLines: Int,
+    private static func parseHead(_ storage: [UInt8], requestLine: RequestLine, fieldLines: Int,
                                   limits: HTTPLimits) -> Result<ParsedHead, HTTPParseError> {
         storage.withUnsafeBufferPointer { q in
             let method = requestLine.method, httpVersion = requestLine.version
@@ -198,7 +198,7 @@ struct RequestHeadParser {
             var fields: [FieldRange] = []
             fields.reserveCapacity(fieldLines)
             var hostCount = 0
-            var line = requestLineEnd + 1
+            var line = requestLine.lineFeed + 1
             let headEnd = storage.count - 2
             while line < headEnd {
                 var j = line

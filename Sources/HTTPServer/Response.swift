@@ -37,22 +37,15 @@ public struct HeaderBlock: Sendable {
 
     public init(_ pairs: [(String, String)]) {
         self.pairs = pairs.filter { !ResponseHeaders.isFramingField($0.0) }.map { (name: $0.0, value: $0.1) }
-        var out: [UInt8] = []
-        for (name, value) in self.pairs {
-            ResponseSerializer.appendField(name, value, into: &out)
-        }
-        bytes = out
+        // The same lines (and the same cleaning) as fields added one by one.
+        bytes = ResponseHeaders(pairs).lines
         nameLengths = self.pairs.reduce(0) { $0 | ($1.name.utf8.count < 64 ? 1 << UInt64($1.name.utf8.count) : 0) }
     }
 
     /// Bit n is set when a name is n bytes long (n < 64): most lookups are settled by length.
     private let nameLengths: UInt64
 
-    func contains(_ name: String) -> Bool {
-        let n = name.utf8.count
-        if n < 64 && nameLengths & (1 << UInt64(n)) == 0 { return false }
-        return pairs.contains { ResponseHeaders.namesEqual($0.name, name) }
-    }
+    func contains(_ name: String) -> Bool { ResponseHeaders.withBytes(name) { contains(name: $0) } }
 
     func contains(name: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = name.count

@@ -165,7 +165,7 @@ public struct ResponseHeaders: Sendable, Sequence {
             out.append(contentsOf: bytes)
             return
         }
-        for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 && !(isName && b == UInt8(ascii: ":")) {
+        for b in bytes where !ByteClass.isLineBreakOrNUL(b) && !(isName && b == UInt8(ascii: ":")) {
             out.append(b)
         }
     }

@@ -43,16 +43,6 @@ enum ResponseSerializer {
         return !isHead && !r.status.forbidsBody && !r.body.isEmpty && r.stream == nil
     }
 
-    /// "Name: value\r\n" with CR, LF and NUL dropped.
-    static func appendField(_ name: String, _ value: String, into out: inout [UInt8]) {
-        let bound = name.utf8.count + value.utf8.count + 4
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
-            var w = HeadWriter(buffer.baseAddress!)
-            w.writeField(name, value)
-            out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: w.count))
-        }
-    }
-
     /// One piece of a chunked body: size in hex, CRLF, data, CRLF.
     static func appendChunk(_ data: [UInt8], into out: inout [UInt8]) {
         out.append(contentsOf: String(data.count, radix: 16).utf8)
@@ -65,7 +55,6 @@ enum ResponseSerializer {
 
     static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
     private static let crlf: [UInt8] = [ByteClass.cr, ByteClass.lf]
-
 }
 
 /// Writes a response head through a raw pointer into memory sized beforehand for it.
@@ -112,33 +101,17 @@ private struct HeadWriter {
         count += digits
     }
 
-    /// A header name or value, without CR, LF and NUL (response splitting).
+    /// The reason phrase, without CR, LF and NUL (response splitting).
     @inline(__always) mutating func writeText(_ s: String) {
-        // In place when the string is contiguous UTF-8 (always, for native strings), else copied.
-        if s.utf8.withContiguousStorageIfAvailable({ writeClean($0) }) == nil {
-            var text = s
-            text.withUTF8 { writeClean($0) }
+        ResponseHeaders.withBytes(s) { bytes in
+            guard let a = bytes.baseAddress else { return }
+            (base + count).update(from: a, count: bytes.count)
+            if !ByteClass.mayHoldLineBreakOrNUL(bytes) {
+                count += bytes.count
+            } else {
+                for b in bytes where !ByteClass.isLineBreakOrNUL(b) { base[count] = b; count += 1 }
+            }
         }
-    }
-
-    /// Copies the bytes, leaving out CR, LF and NUL.
-    @inline(__always) private mutating func writeClean(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let a = bytes.baseAddress else { return }
-        (base + count).update(from: a, count: bytes.count)
-        if !ByteClass.mayHoldLineBreakOrNUL(bytes) {
-            count += bytes.count
-        } else {
-            for b in bytes where b != ByteClass.cr && b != ByteClass.lf && b != 0 { base[count] = b; count += 1 }
-        }
-    }
-
-    @inline(__always) mutating func writeField(_ name: String, _ value: String) {
-        writeText(name)
-        base[count] = UInt8(ascii: ":")
-        base[count + 1] = ByteClass.sp
-        count += 2
-        writeText(value)
-        crlf()
     }
 }
 

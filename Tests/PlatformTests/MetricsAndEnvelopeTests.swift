@@ -72,8 +72,8 @@ import Foundation
         #expect(!RequestIDMiddleware.isWellFormed(String(repeating: "a", count: 129)))
         #expect(!RequestIDMiddleware.isWellFormed("has space"))
         #expect(!RequestIDMiddleware.isWellFormed("inj\"ection"))
-        let id = IdentifierSource.uuid()
-        #expect(id.count == 36 && RequestIDMiddleware.isWellFormed(id) && id != IdentifierSource.uuid())
+        let id = IdentifierSource.uuidString(IdentifierSource.uuidWords())
+        #expect(id.count == 36 && RequestIDMiddleware.isWellFormed(id) && id != IdentifierSource.uuidString(IdentifierSource.uuidWords()))
     }
 }
 

@@ -65,7 +65,7 @@ import Logging
     @Test func idsAreWellFormedAndDistinct() {
         var seen = Set<String>()
         for _ in 0..<20_000 {
-            let id = IdentifierSource.uuid()
+            let id = IdentifierSource.uuidString(IdentifierSource.uuidWords())
             let parts = id.split(separator: "-").map(\.count)
             #expect(parts == [8, 4, 4, 4, 12])
             #expect(Array(id.utf8)[14] == UInt8(ascii: "4") && "89ab".utf8.contains(Array(id.utf8)[19]))

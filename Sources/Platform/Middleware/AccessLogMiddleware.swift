@@ -77,22 +77,8 @@ public final class HTTPMetrics: Sendable {
         cells.duration.observe(seconds)
     }
 
-    /// A small number per method for the cache key. Methods are small strings, so comparing
-    /// them is cheaper than hashing one into a dictionary lookup.
+    /// A small number per method for the cache key (15 for "-", an unknown method).
     static func methodCode(_ method: String) -> Int? {
-        switch method {
-        case "GET": 0
-        case "HEAD": 1
-        case "POST": 2
-        case "PUT": 3
-        case "DELETE": 4
-        case "PATCH": 5
-        case "OPTIONS": 6
-        case "TRACE": 7
-        case "CONNECT": 8
-        case "QUERY": 9
-        case "-": 15
-        default: nil
-        }
+        method == "-" ? 15 : HTTPMethod(name: method).map { Int($0.rawValue) }
     }
 }

@@ -55,9 +55,7 @@ enum IdentifierSource {
         for i in stride(from: 22, through: 19, by: -1) { out[i] = Hex.digit(y); y >>= 4 }
     }
 
-    /// A version-4-shaped UUID (8-4-4-4-12) from two random words.
-    static func uuid() -> String { uuidString(uuidWords()) }
-
+    /// The canonical text of a version-4-shaped UUID.
     static func uuidString(_ words: (UInt64, UInt64)) -> String {
         String(unsafeUninitializedCapacity: uuidLength) { out in
             writeUUID(words, into: out)
