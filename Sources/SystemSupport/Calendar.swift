@@ -10,6 +10,18 @@ public enum Gregorian {
         }
     }
 
+    /// The day number (days since 1970-01-01) of a civil date; Howard Hinnant's
+    /// days-from-civil, the inverse of `civil(days:)`.
+    public static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     /// (year, month, day) of a day number (days since 1970-01-01); Howard Hinnant's
     /// days-to-civil, exact for every proleptic Gregorian date.
     public static func civil(days: Int) -> (year: Int, month: Int, day: Int) {

@@ -9,15 +9,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public init(_ number: Int) { self.number = number }
 
-    public init(year: Int, month: Int, day: Int) {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        number = era * 146_097 + doe - 719_468
-    }
+    public init(year: Int, month: Int, day: Int) { number = Gregorian.days(year: year, month: month, day: day) }
 
     /// Parses YYYY-MM-DD naming a real day; nil otherwise.
     public init?(iso text: some StringProtocol) {
