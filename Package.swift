@@ -57,7 +57,7 @@ let package = Package(
         // Generated reconciliation data with known truth, for tests, benchmarks and `apiserver demo`.
         .target(name: "ReconciliationFixtures", dependencies: ["Reconciliation", "SystemSupport"]),
         // Matcher quality and speed for scripts/bench-reconciliation; not shipped.
-        .executableTarget(name: "reconbench", dependencies: ["Reconciliation", "ReconciliationFixtures"]),
+        .executableTarget(name: "reconbench", dependencies: ["Reconciliation", "ReconciliationFixtures", "SystemSupport"]),
 
         // The composition root: the features and how the application is assembled.
         .target(name: "AppAssembly", dependencies: ["Platform", "Markets", "Accounts", "Backups", "Reconciliation", "HTTPServer", "Postgres", .product(name: "Logging", package: "swift-log")]),

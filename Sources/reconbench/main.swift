@@ -36,6 +36,11 @@ if arguments.first == "parse", arguments.count == 3, let bytes = FileManager.def
     print("parsed \(rows) rows (\(reader.issueCount) bad) of \(all.count / 1_000_000) MB in \(String(format: "%.3f", seconds)) s: \(Int(Double(rows) / seconds)) rows/s")
     exit(0)
 }
+//        reconbench devset DIR OUT.json [flipped]   (a ../shared/recon-dev set, matched in process)
+if arguments.first == "devset", arguments.count >= 3 {
+    try DevSet.run(directory: arguments[1], output: arguments[2], bankFlipped: arguments.count > 3 && arguments[3] == "flipped")
+    exit(0)
+}
 let sizes = arguments.compactMap { Int($0) }
 for n in sizes.isEmpty ? [10_000, 100_000] : sizes {
     let t0 = Date()
@@ -45,6 +50,7 @@ for n in sizes.isEmpty ? [10_000, 100_000] : sizes {
     let outcome = try Matcher(threshold: threshold).run(left: data.leftInputs, right: data.rightInputs)
     let t2 = Date()
     let e = MatchEvaluation(outcome: outcome, dataset: data)
+    if ProcessInfo.processInfo.environment["MODEL"] != nil { DevSet.printModel(outcome.model) }
     print("== \(data.left.count) left x \(data.right.count) right (generated in \(String(format: "%.2f", t1.timeIntervalSince(t0))) s)")
     print("matched in \(String(format: "%.2f", t2.timeIntervalSince(t1))) s; \(outcome.candidatePairs) candidate pairs; \(outcome.matches.count) matches; unmatched \(outcome.unmatchedLeft.count) left, \(outcome.unmatchedRight.count) right; ambiguous \(outcome.ambiguous)")
     print(e, terminator: "")

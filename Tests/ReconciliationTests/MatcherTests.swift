@@ -42,12 +42,16 @@ import ReconciliationFixtures
         #expect(exact.kind == .exact && exact.right == [0] && exact.confidence > 0.9)
         let tolerant = try #require(o.matches.first { $0.left == [1] })
         #expect(tolerant.kind == .tolerant && tolerant.signals.amountDifference == 300 && tolerant.signals.dateDistance == 2)
-        #expect(tolerant.signals.reference == "in_description")
+        #expect(tolerant.signals.reference == "contained")
+        #expect(tolerant.signals.contributions.map(\.field) == ["amount", "date", "reference", "counterparty"])
     }
 
     @Test func eachSignalRaisesOrLowersTheScore() {
         let scorer = PairScorer(rules: MatchRules())
-        func score(_ a: MatchInput, _ b: MatchInput) -> Double { scorer.evaluate(PreparedRecord(a, currency: 0), PreparedRecord(b, currency: 0)).score }
+        func score(_ a: MatchInput, _ b: MatchInput) -> Double {
+            let x = PreparedRecord(a, currency: 0), y = PreparedRecord(b, currency: 0)
+            return scorer.score(scorer.comparator.compare(x, y, amount: scorer.comparator.amountLevel(x.amount, y.amount)!))
+        }
         let base = Self.r(1, "100.00")
         #expect(score(base, Self.r(2, "100.00")) > score(base, Self.r(2, "100.04")), "exact amount beats tolerant")
         #expect(score(base, Self.r(2, "100.00")) > score(base, Self.r(2, "100.00", Self.monday + 3)), "same day beats three days later")

@@ -35,7 +35,7 @@ struct CandidateIndex: Sendable {
     /// calling thread; within a round, the halves are scored on two threads.
     static let round = 2_048
 
-    func pairs(left: [PreparedRecord], scorer: PairScorer, progress: (Int) -> Void, checkCancelled: () throws -> Void) throws -> [CandidatePair] {
+    func pairs(left: [PreparedRecord], context: PairContext, progress: (Int) -> Void, checkCancelled: () throws -> Void) throws -> [CandidatePair] {
         var out: [CandidatePair] = []
         out.reserveCapacity(left.count * 8)
         var start = 0
@@ -45,32 +45,35 @@ struct CandidateIndex: Sendable {
             let end = min(left.count, start + Self.round)
             let middle = (start + end) / 2
             let halves = [start..<middle, middle..<end]
-            for half in Parallel.map(halves.count, { candidates(left: left, range: halves[$0], scorer: scorer) }) { out += half }
+            for half in Parallel.map(halves.count, { candidates(left: left, range: halves[$0], context: context) }) { out += half }
             start = end
         }
         progress(left.count)
         return out
     }
 
-    /// The scored candidates of `left[range]`.
-    func candidates(left: [PreparedRecord], range: Range<Int>, scorer: PairScorer) -> [CandidatePair] {
+    /// The candidates of `left[range]`, each with its comparison vector.
+    func candidates(left: [PreparedRecord], range: Range<Int>, context: PairContext) -> [CandidatePair] {
+        let comparator = Comparator(rules: rules)
         var out: [CandidatePair] = []
         out.reserveCapacity(range.count * 8)
         let span = BusinessDays.calendarSpan(rules.dateWindowDays)
         let referenceSpan = BusinessDays.calendarSpan(rules.dateWindowDays * Self.referenceWindowFactor)
         var seen: [Int32] = []
-        for li in range {
+        for li in range where !context.excludedLeft[li] {
             let a = left[li]
             seen.removeAll(keepingCapacity: true)
             let tolerance = rules.tolerance(a.amount)
-            let low = a.amount - tolerance, high = a.amount + tolerance
+            // Money coming in may arrive less a withheld fee.
+            let low = a.amount - (a.amount > 0 ? max(tolerance, Comparator.withheldLimit(a.amount)) : tolerance), high = a.amount + tolerance
             for day in (a.day - span)...(a.day + span) where seen.count < Self.maxCandidates * 4 {
                 guard let list = byDay[DayKey(currency: a.currency, day: day)] else { continue }
                 var i = Self.lowerBound(list, low)
                 while i < list.count && list[i].amount <= high {
                     let ri = list[i].index
                     let b = right[Int(ri)]
-                    if (b.amount < 0) == (a.amount < 0) && abs(b.businessDay - a.businessDay) <= rules.dateWindowDays { seen.append(ri) }
+                    if !context.excludedRight[Int(ri)] && abs(b.businessDay - a.businessDay) <= rules.dateWindowDays
+                        && comparator.amountLevel(a.amount, b.amount) != nil { seen.append(ri) }
                     i += 1
                 }
             }
@@ -78,8 +81,8 @@ struct CandidateIndex: Sendable {
                 guard let list = byReference[TextKey(currency: a.currency, key: d)], list.count <= Self.maxReferenceFanOut else { continue }
                 for ri in list {
                     let b = right[Int(ri)]
-                    guard (b.amount < 0) == (a.amount < 0), abs(Int32(b.day) - a.day) <= referenceSpan else { continue }
-                    guard abs(b.amount - a.amount) <= max(tolerance, rules.tolerance(b.amount)) else { continue }
+                    guard !context.excludedRight[Int(ri)], abs(Int32(b.day) - a.day) <= referenceSpan,
+                          comparator.amountLevel(a.amount, b.amount) != nil else { continue }
                     seen.append(ri)
                 }
             }
@@ -98,11 +101,22 @@ struct CandidateIndex: Sendable {
                 seen.removeLast(seen.count - Self.maxCandidates)
             }
             for ri in seen {
-                let e = scorer.evaluate(a, right[Int(ri)])
-                out.append(CandidatePair(left: Int32(li), right: ri, score: Float(e.score)))
+                let b = right[Int(ri)]
+                let v = comparator.compare(a, b, amount: comparator.amountLevel(a.amount, b.amount)!)
+                let named = v[.name] == Int(NameLevel.inText) && a.name.isEmpty ? context.rightNameAdjustment[Int(ri)] : context.leftNameAdjustment[li]
+                out.append(CandidatePair(left: Int32(li), right: ri, vector: v, nameAdjustment: named, score: 0))
             }
         }
         return out
+    }
+
+    /// What the candidate search needs beyond the records: duplicates left out, and each
+    /// record's name frequency adjustment.
+    struct PairContext: Sendable {
+        var excludedLeft: [Bool]
+        var excludedRight: [Bool]
+        var leftNameAdjustment: [Float]
+        var rightNameAdjustment: [Float]
     }
 
     static func lowerBound(_ list: [(amount: Int64, index: Int32)], _ value: Int64) -> Int {

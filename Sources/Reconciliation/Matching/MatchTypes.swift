@@ -37,8 +37,8 @@ public struct MatchRules: Sendable, Equatable, Codable {
     /// Most records on the "many" side of a group.
     public var maxGroupSize: Int
 
-    public init(amountToleranceAbsolute: Int64 = 500, amountTolerancePercent: Double = 0.5, dateWindowDays: Int = 5,
-                allowGroups: Bool = true, maxGroupSize: Int = 8) {
+    public init(amountToleranceAbsolute: Int64 = 500, amountTolerancePercent: Double = 0.5, dateWindowDays: Int = 8,
+                allowGroups: Bool = true, maxGroupSize: Int = 12) {
         self.amountToleranceAbsolute = amountToleranceAbsolute
         self.amountTolerancePercent = amountTolerancePercent
         self.dateWindowDays = dateWindowDays
@@ -74,6 +74,15 @@ public struct MatchSignals: Sendable, Equatable {
     public var score: Double
     /// Other candidates of similar standing that competed for the same records.
     public var competitors: Int
+    /// Each field's level and weight (log m/u) as the job's model scored it: why the pair
+    /// scored as it did. Empty for groups found by sum.
+    public var contributions: [Contribution] = []
+
+    public struct Contribution: Sendable, Equatable {
+        public var field: String
+        public var level: String
+        public var weight: Double
+    }
 }
 
 /// A proposed match: record indexes into the inputs of each side.
@@ -92,4 +101,14 @@ public struct MatchOutcome: Sendable {
     /// Records left alone because two or more candidates could not be told apart.
     public var ambiguous: Int
     public var candidatePairs: Int
+    /// The model the job estimated and scored with.
+    public var model: MatchModel
+    /// Exact duplicate rows set aside: `record` repeats `of` (indexes into the same side).
+    public var duplicatesLeft: [Duplicate]
+    public var duplicatesRight: [Duplicate]
+
+    public struct Duplicate: Sendable, Equatable {
+        public var record: Int
+        public var of: Int
+    }
 }

@@ -3,30 +3,34 @@ import Foundation
 /// Reconciles two sets of transactions. Pure: no I/O; the caller passes progress and
 /// cancellation closures.
 ///
-/// 1. Candidates by blocking, never all pairs: same currency and sign, amount within
-///    tolerance (binary search in per-day amount-sorted lists) and date within the window;
-///    or a shared normalised reference / document number.
-/// 2. Each candidate pair is scored (`PairScorer`, log-odds).
-/// 3. Confidence is the posterior that the pair is right given its competitors: for each
-///    side, odds / (K + sum of the odds of all candidates of that record), the smaller of the
-///    two sides. Two candidates that cannot be told apart each get at most one half, so they
-///    stay below any sensible threshold and are left for review instead of guessed.
-/// 4. Assignment is best-first over all pairs, each record used once; rounds repeat with the
-///    records already matched removed from the competition.
-/// 5. Groups (`GroupFinder`): bounded subset sums among the still unmatched records that
-///    share a counterparty or reference within the window.
+/// 1. Exact duplicate rows within a side are set aside (`Duplicates`) and reported.
+/// 2. Candidates by blocking, never all pairs: same currency and sign, amount within
+///    tolerance (or less a withheld fee on money coming in) and date within the window, or a
+///    shared reference / document number. Each candidate gets its comparison vector.
+/// 3. The job's model (`MatchModel`): m and u of every level estimated from the candidate
+///    pairs by expectation-maximisation, reviewers' decisions included as labelled pairs.
+/// 4. Confidence is the posterior that the pair is the transaction given its rivals: the
+///    pair's odds against one plus the odds of every candidate of either of its records.
+///    Two candidates that cannot be told apart each get at most one half.
+/// 5. Assignment is best-first, each record used once; rounds repeat with the records
+///    already matched removed from the competition.
+/// 6. Groups: a pair whose difference is a line of its own (`ResidualLines`), then groups
+///    by sum among the records still unmatched (`GroupFinder`).
 public struct Matcher: Sendable {
     public let rules: MatchRules
     public let threshold: Double
+    /// Decisions of the project's reviewers (record ids as `MatchInput.id`).
+    public var feedback: ReviewFeedback
 
-    /// log K: the evidence a lone candidate needs to reach one half.
-    static let noMatchLogOdds = 1.0
-    /// The calibrated default threshold (README: confidence bands on the generated data).
-    public static let defaultThreshold = 0.8
+    /// The default threshold: confidence is a calibrated probability (README: calibration
+    /// tables on the development sets), so a match is proposed when it is more likely right
+    /// than wrong; below that it is left for a person, who sees the candidates.
+    public static let defaultThreshold = 0.5
 
-    public init(rules: MatchRules = MatchRules(), threshold: Double = Matcher.defaultThreshold) {
+    public init(rules: MatchRules = MatchRules(), threshold: Double = Matcher.defaultThreshold, feedback: ReviewFeedback = ReviewFeedback()) {
         self.rules = rules
         self.threshold = threshold
+        self.feedback = feedback
     }
 
     public func run(left: [MatchInput], right: [MatchInput], progress: (Int) -> Void = { _ in },
@@ -36,54 +40,94 @@ public struct Matcher: Sendable {
         let codes = currencies
         // The two sides are normalised on two threads.
         let prepared = Parallel.map(2) { side in (side == 0 ? left : right).map { PreparedRecord($0, currency: codes[$0.currency]!) } }
-        let l = prepared[0], r = prepared[1]
+        var l = prepared[0], r = prepared[1]
+        PreparedRecord.dropCommonIdentifiers(&l, &r)
+        let duplicates = Parallel.map(2) { side in Duplicates.find(side == 0 ? left : right) }
         try checkCancelled()
-        let scorer = PairScorer(rules: rules)
-        var pairs = try CandidateIndex(right: r, rules: rules).pairs(left: l, scorer: scorer, progress: progress, checkCancelled: checkCancelled)
+        let context = CandidateIndex.PairContext(excludedLeft: duplicates[0].map { $0 != nil }, excludedRight: duplicates[1].map { $0 != nil },
+                                                 leftNameAdjustment: NameFrequency.adjustments(l), rightNameAdjustment: NameFrequency.adjustments(r))
+        var pairs = try CandidateIndex(right: r, rules: rules).pairs(left: l, context: context, progress: progress, checkCancelled: checkCancelled)
         let candidateCount = pairs.count
-        var usedLeft = [Bool](repeating: false, count: l.count)
-        var usedRight = [Bool](repeating: false, count: r.count)
+        // Reviewers' rejections are never proposed again; their decisions are labelled pairs.
+        let labels = feedback.labels(left: left, right: right, rules: rules)
+        if !labels.excluded.isEmpty { pairs.removeAll { labels.excluded.contains(PairKey(left: $0.left, right: $0.right)) } }
+        var counts: [ComparisonVector: Int] = [:]
+        for p in pairs { counts[p.vector, default: 0] += 1 }
+        var model = MatchModel.estimate(patterns: counts.map { ($0.key, $0.value) }, confirmed: labels.confirmed, rejected: labels.rejected)
+        model.u = RandomPairs.u(left: l, right: r, comparator: Comparator(rules: rules))
+        // Prior odds that a given record of the other side is a record's partner rather than
+        // it having none here: pi / ((1 - pi) x N), with pi the share of records that have a
+        // partner (true pairs expected from the candidates' true share), averaged over the sides.
+        let expectedTrue = model.matchShare * Double(max(1, candidateCount))
+        func side(_ n: Int, _ other: Int) -> Double {
+            let pi = min(0.99, max(0.01, expectedTrue / Double(max(1, n))))
+            return log(pi / ((1 - pi) * Double(max(1, other))))
+        }
+        model.pairLogOdds = (side(l.count, r.count) + side(r.count, l.count)) / 2
+        let scorer = PairScorer(rules: rules, model: model)
+        for i in pairs.indices { pairs[i].score = Float(scorer.score(pairs[i].vector, nameAdjustment: pairs[i].nameAdjustment)) }
+        try checkCancelled()
+        var usedLeft = context.excludedLeft
+        var usedRight = context.excludedRight
         var matches: [ProposedMatch] = []
         var ambiguous = Set<Int>()
-        for _ in 0..<3 {
+        for _ in 0..<4 {
             let accepted = assign(&pairs, l, r, scorer, usedLeft: &usedLeft, usedRight: &usedRight, ambiguous: &ambiguous)
             if accepted.isEmpty { break }
             matches += accepted
             try checkCancelled()
         }
         if rules.allowGroups {
+            ResidualLines.complete(&matches, left: l, right: r, usedRight: &usedRight)
             var finder = GroupFinder(rules: rules, left: l, right: r)
             matches += try finder.find(usedLeft: &usedLeft, usedRight: &usedRight, threshold: threshold, checkCancelled: checkCancelled)
         }
         ambiguous = ambiguous.filter { !usedLeft[$0] }
+        let duplicateRight = duplicates[1].enumerated().compactMap { i, d in d.map { (i, $0) } }
+        let duplicateLeft = duplicates[0].enumerated().compactMap { i, d in d.map { (i, $0) } }
         return MatchOutcome(matches: matches, unmatchedLeft: (0..<l.count).filter { !usedLeft[$0] },
-                            unmatchedRight: (0..<r.count).filter { !usedRight[$0] }, ambiguous: ambiguous.count, candidatePairs: candidateCount)
+                            unmatchedRight: (0..<r.count).filter { !usedRight[$0] }, ambiguous: ambiguous.count, candidatePairs: candidateCount,
+                            model: model, duplicatesLeft: duplicateLeft.map { .init(record: $0.0, of: $0.1) },
+                            duplicatesRight: duplicateRight.map { .init(record: $0.0, of: $0.1) })
     }
 
     /// One round: confidences among the pairs whose records are both free, then best-first.
     func assign(_ pairs: inout [CandidatePair], _ l: [PreparedRecord], _ r: [PreparedRecord], _ scorer: PairScorer,
                 usedLeft: inout [Bool], usedRight: inout [Bool], ambiguous: inout Set<Int>) -> [ProposedMatch] {
-        let leftCount = l.count, rightCount = r.count
         pairs.removeAll { usedLeft[Int($0.left)] || usedRight[Int($0.right)] }
-        let k = exp(Self.noMatchLogOdds)
-        var leftSum = [Double](repeating: k, count: leftCount)
-        var rightSum = [Double](repeating: k, count: rightCount)
-        var leftCompetitors = [Int32](repeating: 0, count: leftCount)
-        var rightCompetitors = [Int32](repeating: 0, count: rightCount)
+        var leftSum = [Double](repeating: 0, count: l.count)
+        var rightSum = [Double](repeating: 0, count: r.count)
+        var leftCompetitors = [Int32](repeating: 0, count: l.count)
+        var rightCompetitors = [Int32](repeating: 0, count: r.count)
+        let prior = scorer.priorLogOdds
         for p in pairs {
-            let o = exp(Double(p.score))
+            let o = exp(Double(p.score) + prior)
             leftSum[Int(p.left)] += o
             rightSum[Int(p.right)] += o
             leftCompetitors[Int(p.left)] += 1
             rightCompetitors[Int(p.right)] += 1
         }
+        // A rival counts as much as it is free for this record: one whose other record has a
+        // far better partner elsewhere hardly competes (one step of the balancing that the
+        // one-partner-per-record constraint implies).
+        var leftRivals = [Double](repeating: 0, count: l.count)
+        var rightRivals = [Double](repeating: 0, count: r.count)
+        var odds = [Double](repeating: 0, count: pairs.count)
+        for (i, p) in pairs.enumerated() {
+            let o = exp(Double(p.score) + prior)
+            odds[i] = o
+            leftRivals[Int(p.left)] += o * (1 + o) / (1 + rightSum[Int(p.right)])
+            rightRivals[Int(p.right)] += o * (1 + o) / (1 + leftSum[Int(p.left)])
+        }
         var scored: [(index: Int, confidence: Double)] = []
         for (i, p) in pairs.enumerated() {
-            let o = exp(Double(p.score))
-            let c = min(o / leftSum[Int(p.left)], o / rightSum[Int(p.right)])
-            if c >= threshold { scored.append((i, c)) } else if o / k > 20 {
+            let o = odds[i], a = Int(p.left), b = Int(p.right)
+            let rivals = (leftRivals[a] - o * (1 + o) / (1 + rightSum[b])) + (rightRivals[b] - o * (1 + o) / (1 + leftSum[a]))
+            // This pair against "neither record has a partner here" and every rival of either.
+            let c = o / (1 + o + max(0, rivals))
+            if c >= threshold { scored.append((i, c)) } else if o > 20 {
                 // Strong on its own, weak only because of an equally strong rival.
-                ambiguous.insert(Int(p.left))
+                ambiguous.insert(a)
             }
         }
         scored.sort { $0.confidence != $1.confidence ? $0.confidence > $1.confidence : $0.index < $1.index }
@@ -93,8 +137,8 @@ public struct Matcher: Sendable {
             guard !usedLeft[a] && !usedRight[b] else { continue }
             usedLeft[a] = true
             usedRight[b] = true
-            var signals = scorer.evaluate(l[a], r[b]).signals
-            signals.competitors = Int(leftCompetitors[a] + rightCompetitors[b]) - 2
+            let signals = scorer.signals(l[a], r[b], pairs[i].vector, nameAdjustment: pairs[i].nameAdjustment,
+                                         competitors: Int(leftCompetitors[a] + rightCompetitors[b]) - 2)
             let kind: MatchKind = signals.amountDifference == 0 && signals.dateDistance == 0 ? .exact : .tolerant
             out.append(ProposedMatch(kind: kind, left: [a], right: [b], confidence: Self.rounded(c), signals: signals))
         }
@@ -108,5 +152,32 @@ public struct Matcher: Sendable {
 struct CandidatePair: Sendable {
     var left: Int32
     var right: Int32
+    var vector: ComparisonVector
+    var nameAdjustment: Float
     var score: Float
+}
+
+struct PairKey: Hashable, Sendable {
+    var left: Int32
+    var right: Int32
+}
+
+/// How common each record's counterparty name is on its side, as a weight adjustment:
+/// log(mean frequency / this name's frequency), bounded. Agreeing on a name that one record
+/// in a thousand carries is worth more than agreeing on "Card customer".
+enum NameFrequency {
+    static let bound: Float = 2
+
+    static func adjustments(_ records: [PreparedRecord]) -> [Float] {
+        var counts: [[UInt8]: Int] = [:]
+        for r in records where !r.name.isEmpty { counts[r.name.joined, default: 0] += 1 }
+        let named = counts.values.reduce(0, +)
+        guard named > 0 else { return [Float](repeating: 0, count: records.count) }
+        // The frequency of the name of a named record picked at random.
+        let mean = counts.values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(named)
+        return records.map { r in
+            guard let c = counts[r.name.joined] else { return 0 }
+            return max(-bound, min(bound, Float(log(mean / Double(c)))))
+        }
+    }
 }

@@ -1,80 +1,49 @@
 import Foundation
 
-/// The evidence two records give that they are one transaction, as a Fellegi-Sunter sum of
-/// log-odds weights (natural log of P(signal | same transaction) / P(signal | different)).
-/// The weights were set from the agreement rates measured on the generated benchmark data
-/// (`ReconciliationFixtures`; see README "Reconciliation matcher") and rounded; a candidate
-/// pair already agrees on currency, sign, amount within tolerance and date window (or a
-/// shared reference), which is why a bare amount agreement is worth little.
+/// The evidence two records give that they are one transaction: the sum of the job's
+/// estimated log-likelihood ratios (`MatchModel`) of their comparison levels, plus a
+/// term-frequency adjustment for names (agreeing on a rare name says more than agreeing on
+/// one that half the ledger carries).
 struct PairScorer: Sendable {
-    let rules: MatchRules
+    let comparator: Comparator
+    /// weights[field][level] = log(m / u).
+    let weights: [[Double]]
+    /// The model's prior log-odds that a pair of records is one transaction.
+    let priorLogOdds: Double
 
-    struct Weights {
-        static let amountExact = 2.0
-        /// Within tolerance but not equal: from `amountNearBest` (tiny difference) down by
-        /// `amountNearSlope` at the tolerance's edge.
-        static let amountNearBest = -0.5
-        static let amountNearSlope = -2.0
-        /// By business-day distance 0, 1, 2, 3, 4-5, beyond the window (reference candidates).
-        static let date = [1.5, 1.0, 0.3, -0.3, -1.0]
-        static let dateBeyondWindow = -2.5
-        static let referenceEqual = 4.5
-        static let referenceInDescription = 3.5
-        static let referenceDifferent = -3.0
-        /// Counterparty similarity equal, at least 0.97, 0.92, 0.85, or lower.
-        static let nameBands: [(Double, Double)] = [(1.0, 4.0), (0.97, 3.0), (0.92, 1.5), (0.85, 0.0)]
-        static let nameDifferent = -2.5
+    init(rules: MatchRules, model: MatchModel = .prior) {
+        comparator = Comparator(rules: rules)
+        weights = model.weights()
+        priorLogOdds = model.pairLogOdds
     }
 
-    struct Evaluation {
-        var score: Double
-        var signals: MatchSignals
+    /// Log Bayes factor of a pair's comparison vector (without the prior), with its name
+    /// frequency adjustment.
+    @inline(__always) func score(_ v: ComparisonVector, nameAdjustment: Float = 0) -> Double {
+        weights[0][v[.amount]] + weights[1][v[.date]] + weights[2][v[.reference]] + weights[3][v[.name]]
+            + (Self.adjusted(v) ? Double(nameAdjustment) : 0)
     }
 
-    func evaluate(_ a: PreparedRecord, _ b: PreparedRecord) -> Evaluation {
-        var score = 0.0
-        let difference = (a.amount - b.amount).magnitude
-        if difference == 0 {
-            score += Weights.amountExact
-        } else {
-            let tolerance = Double(max(rules.tolerance(max(abs(a.amount), abs(b.amount))), 1))
-            score += Weights.amountNearBest + Weights.amountNearSlope * min(1, Double(difference) / tolerance)
-        }
-        let distance = Int(abs(a.businessDay - b.businessDay))
-        if distance > rules.dateWindowDays {
-            score += Weights.dateBeyondWindow
-        } else {
-            score += Weights.date[min(distance, Weights.date.count - 1)]
-        }
-        let reference = Self.referenceAgreement(a, b)
-        switch reference {
-        case "equal": score += Weights.referenceEqual
-        case "in_description": score += Weights.referenceInDescription
-        case "different": score += Weights.referenceDifferent
-        default: break
-        }
-        var similarity: Double?
-        if !a.name.isEmpty && !b.name.isEmpty {
-            let s = StringSimilarity.names(a.name, b.name)
-            similarity = (s * 1000).rounded() / 1000
-            score += Weights.nameBands.first { s >= $0.0 }?.1 ?? Weights.nameDifferent
-        }
-        return Evaluation(score: score, signals: MatchSignals(amountDifference: Int64(difference), dateDistance: distance, reference: reference,
-                                                              counterparty: similarity, score: (score * 1000).rounded() / 1000, competitors: 0))
+    /// The name levels a frequency adjustment applies to: those that say the names agree.
+    @inline(__always) static func adjusted(_ v: ComparisonVector) -> Bool {
+        let n = UInt8(v[.name])
+        return n == NameLevel.equal || n == NameLevel.similar || n == NameLevel.inText
     }
 
-    /// "equal" when both references normalise to the same key; "in_description" when one
-    /// side's reference (or a document number in its description) appears among the other's;
-    /// "different" when both have references that share nothing; "missing" otherwise.
-    static func referenceAgreement(_ a: PreparedRecord, _ b: PreparedRecord) -> String {
-        if let x = a.reference, let y = b.reference, x == y { return "equal" }
-        if let x = a.reference, b.documents.contains(x) { return "in_description" }
-        if let y = b.reference, a.documents.contains(y) { return "in_description" }
-        if a.reference != nil && b.reference != nil {
-            if a.documents.contains(where: { b.documents.contains($0) }) { return "in_description" }
-            return "different"
+    /// The signals of an accepted pair, with each field's level and contribution.
+    func signals(_ a: PreparedRecord, _ b: PreparedRecord, _ v: ComparisonVector, nameAdjustment: Float, competitors: Int) -> MatchSignals {
+        let (_, similarity) = Comparator.nameLevel(a, b)
+        var contributions: [MatchSignals.Contribution] = []
+        for f in ComparisonField.allCases {
+            var w = weights[f.rawValue][v[f]]
+            if f == .name && Self.adjusted(v) { w += Double(nameAdjustment) }
+            contributions.append(.init(field: f.name, level: f.levels[v[f]], weight: (w * 1000).rounded() / 1000))
         }
-        return "missing"
+        let s = score(v, nameAdjustment: nameAdjustment)
+        return MatchSignals(amountDifference: Int64((a.amount - b.amount).magnitude), dateDistance: Int(abs(a.businessDay - b.businessDay)),
+                            reference: ComparisonField.reference.levels[v[.reference]],
+                            counterparty: similarity.map { ($0 * 1000).rounded() / 1000 }, score: (s * 1000).rounded() / 1000,
+                            competitors: competitors, contributions: contributions)
     }
 }
 
@@ -87,7 +56,37 @@ struct PreparedRecord: Sendable {
     var reference: String?
     /// Document-number tokens of the description (and the reference).
     var documents: [String]
+    /// Numeric cores of the reference and the description.
+    var cores: [String]
     var name: PreparedName
+    /// Words of the description, for a name written there.
+    var words: [[UInt8]]
+
+    var hasIdentifier: Bool { !documents.isEmpty || !cores.isEmpty }
+    /// A check, by its text ("CHK 1234", "Check 1234 from ..."): what a deposit may hold.
+    var isCheck: Bool
+
+    static let checkWords: Set<[UInt8]> = Set(["check", "chk", "chq", "cheque"].map { Array($0.utf8) })
+
+    /// A document number or core that more records than this carry on one side is not an
+    /// identifier ("2024", a constant like "SALARY 202401"): it is dropped from every record.
+    static let maxIdentifierFrequency = 20
+
+    static func dropCommonIdentifiers(_ left: inout [PreparedRecord], _ right: inout [PreparedRecord]) {
+        var counts: [String: (Int, Int)] = [:]
+        for r in left { for d in Set(r.documents + r.cores) { counts[d, default: (0, 0)].0 += 1 } }
+        for r in right { for d in Set(r.documents + r.cores) { counts[d, default: (0, 0)].1 += 1 } }
+        let common = Set(counts.filter { max($0.value.0, $0.value.1) > maxIdentifierFrequency }.keys)
+        guard !common.isEmpty else { return }
+        for i in left.indices { left[i].drop(common) }
+        for i in right.indices { right[i].drop(common) }
+    }
+
+    private mutating func drop(_ common: Set<String>) {
+        documents.removeAll { common.contains($0) }
+        cores.removeAll { common.contains($0) }
+        if let ref = reference, common.contains(ref) { reference = nil }
+    }
 
     init(_ r: MatchInput, currency: Int32) {
         amount = r.amount
@@ -98,6 +97,9 @@ struct PreparedRecord: Sendable {
         var docs = TextNormalizer.documentTokens(r.description)
         if let ref = reference, !docs.contains(ref) { docs.append(ref) }
         documents = docs
+        cores = TextNormalizer.numericCores(r.reference, r.description)
         name = PreparedName(r.counterparty)
+        words = TextNormalizer.words(r.description)
+        isCheck = (TextNormalizer.words(r.reference).first ?? words.first).map { Self.checkWords.contains($0) } ?? false
     }
 }

@@ -50,6 +50,76 @@ enum TextNormalizer {
         return out
     }
 
+    /// The numeric cores of a text: each run of adjacent tokens that carry digits, as its digit
+    /// groups with leading zeros dropped, joined by "." ("PAY-2024-001275" and "2024-1275"
+    /// both give "2024.1275"), when the run holds at least five digits; a token that starts
+    /// with a letter ("INV202400111") starts a run of its own. A bank that strips
+    /// the zeros inside a reference or drops its prefix keeps its core.
+    static func numericCores(_ texts: String?...) -> [String] {
+        var out: [String] = []
+        for text in texts {
+            guard let text else { continue }
+            var groups: [String] = [], digits: [UInt8] = [], total = 0, tokenHasDigit = false
+            func endGroup() {
+                guard !digits.isEmpty else { return }
+                var d = digits[...]
+                while d.first == 48 && d.count > 1 { d = d.dropFirst() }
+                groups.append(String(decoding: d, as: UTF8.self))
+                total += digits.count
+                digits = []
+            }
+            func endRun() {
+                if total >= 5 {
+                    let core = groups.joined(separator: ".")
+                    if !out.contains(core) { out.append(core) }
+                }
+                groups = []
+                total = 0
+            }
+            // Tokens are alphanumeric runs; a token without digits ends a number's run.
+            func endToken() {
+                endGroup()
+                if !tokenHasDigit { endRun() }
+                tokenHasDigit = false
+            }
+            var inToken = false
+            for b in text.utf8 {
+                let digit = b >= 48 && b <= 57, letter = (b >= 65 && b <= 90) || (b >= 97 && b <= 122)
+                if !inToken && letter { endRun() }  // "INV2024..." starts a number of its own
+                if digit {
+                    digits.append(b)
+                    tokenHasDigit = true
+                    inToken = true
+                } else if letter {
+                    endGroup()
+                    inToken = true
+                } else if inToken {
+                    endToken()
+                    inToken = false
+                }
+            }
+            if inToken { endToken() }
+            endRun()
+        }
+        return out
+    }
+
+    /// The words of a free text (letters only, lower case, at least three letters), for
+    /// finding a party's name in a bank line that has no counterparty field.
+    static func words(_ text: String?) -> [[UInt8]] {
+        guard let text else { return [] }
+        var out: [[UInt8]] = []
+        var current: [UInt8] = []
+        for b in text.utf8 {
+            if b >= 65 && b <= 90 { current.append(b + 32) } else if (b >= 97 && b <= 122) || b >= 0x80 { current.append(b) } else {
+                if current.count >= 3 { out.append(current) }
+                current = []
+            }
+        }
+        if current.count >= 3 { out.append(current) }
+        return out
+    }
+
     /// Legal forms that say nothing about who a party is.
     static let legalForms: Set<String> = ["inc", "incorporated", "ltd", "limited", "llc", "llp", "lp", "gmbh", "ag", "sa", "sas", "sarl", "bv",
                                           "nv", "plc", "corp", "corporation", "co", "company", "pty", "srl", "spa", "oy", "ab", "as", "kg",
