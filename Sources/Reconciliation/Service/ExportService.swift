@@ -93,6 +93,18 @@ final class ExportService: Sendable {
                 JSONWriter.appendString(try r.decode("external_id"), to: &b)
             }
         }
+        // Exact duplicate rows (an overlapping import): unmatched above, and named here.
+        try out.write(Array(#"],"duplicates":["#.utf8))
+        first = true
+        try each(tx, "export_duplicates", MatchRepository.exportDuplicates(job: job.id), out) { r, b in
+            if !first { b.append(UInt8(ascii: ",")) }
+            first = false
+            b.append(contentsOf: #"{"side":"\#(try r.decode("side", as: String.self))","id":"#.utf8)
+            JSONWriter.appendString(try r.decode("external_id"), to: &b)
+            b.append(contentsOf: #","duplicate_of":"#.utf8)
+            JSONWriter.appendString(try r.decode("duplicate_of"), to: &b)
+            b.append(UInt8(ascii: "}"))
+        }
         try out.write(Array("]}".utf8))
     }
 
@@ -108,12 +120,18 @@ final class ExportService: Sendable {
         }
     }
 
-    /// RFC 4180 quoting where needed; a leading =, +, - or @ is prefixed with ' so that a
-    /// spreadsheet does not run it as a formula.
+    /// RFC 4180 quoting where needed. A cell whose first character after leading spaces could
+    /// start a spreadsheet formula (OWASP CSV injection: =, +, -, @, tab, carriage return, or
+    /// their full-width forms) is prefixed with ' whatever follows it: judged by its first
+    /// Unicode scalar, so a combining mark after "=" does not hide it, and "-1+1+cmd|..." is
+    /// not let through as a negative number.
     static func csvField(_ s: String) -> String {
         var v = s
-        if let f = v.first, "=+@".contains(f) || (f == "-" && !(v.dropFirst().first?.isNumber ?? false)) { v = "'" + v }
-        guard v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
+        if let first = v.unicodeScalars.first(where: { $0 != " " }), formulaStarts.contains(first.value) { v = "'" + v }
+        guard v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return v }
         return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    /// = + - @ tab CR, and the full-width = + - @ (U+FF1D, U+FF0B, U+FF0D, U+FF20).
+    static let formulaStarts: Set<UInt32> = [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0xFF1D, 0xFF0B, 0xFF0D, 0xFF20]
 }
