@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CZlib"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "HTTPServer", "Postgres", "SystemSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto", "ReconciliationFixtures"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["apiserver", "CSystem", "Crypto", "ReconciliationFixtures"],
+                    // An independent development set and its scorer (../shared/recon-dev), read by path.
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "ReconciliationFixtures", "Platform", "Postgres"]),
         .testTarget(name: "BackupsTests", dependencies: ["Backups", "Platform", "Crypto", "Postgres"]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Platform", "Crypto"]),

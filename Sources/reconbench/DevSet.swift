@@ -47,10 +47,34 @@ enum DevSet {
         }
     }
 
-    /// usage: reconbench devset DIR OUT.json [flipped]  (flipped: the bank side's signs are the ledger's negated)
-    static func run(directory: String, output: String, bankFlipped: Bool) throws {
-        let left = try read(directory + "/left.csv", flipped: false)
-        let right = try read(directory + "/right.csv", flipped: bankFlipped)
+    /// usage: reconbench devset DIR[,DIR...] OUT.json. Several sets are matched as one (their
+    /// ids prefixed "1:", "2:"...; OUT.json.truth.csv is their joint truth): the same kind of
+    /// books at several times the density, for how the matcher holds up at scale. The bank's
+    /// sign convention comes from each set's meta.json, as a client would configure it.
+    static func run(directories: [String], output: String) throws {
+        var left = Side(), right = Side()
+        var truth = "group_id,kind,note,left_ids,right_ids\n"
+        for (n, directory) in directories.enumerated() {
+            let prefix = directories.count == 1 ? "" : "\(n + 1):"
+            let meta = FileManager.default.contents(atPath: directory + "/meta.json").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let flipped = meta.contains(#""bank_sign": "flipped""#)
+            for (side, file, isFlipped) in [(0, "/left.csv", false), (1, "/right.csv", flipped)] {
+                var s = try read(directory + file, flipped: isFlipped)
+                s.ids = s.ids.map { prefix + $0 }
+                let offset = Int64(side == 0 ? left.ids.count : right.ids.count)
+                for i in s.inputs.indices { s.inputs[i].id += offset }
+                if side == 0 { left.ids += s.ids; left.inputs += s.inputs } else { right.ids += s.ids; right.inputs += s.inputs }
+            }
+            let rows = String(decoding: FileManager.default.contents(atPath: directory + "/truth.csv") ?? Data(), as: UTF8.self).split(whereSeparator: \.isNewline).dropFirst()
+            for row in rows {
+                let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 5 else { continue }
+                func ids(_ x: String) -> String { x.split(separator: "|").map { prefix + $0 }.joined(separator: "|") }
+                let note = f[2].hasPrefix("duplicate_of:") ? "duplicate_of:" + prefix + f[2].dropFirst(13) : f[2]
+                truth += "\(prefix)\(f[0]),\(f[1]),\(note),\(ids(f[3])),\(ids(f[4]))\n"
+            }
+        }
+        try Data(truth.utf8).write(to: URL(fileURLWithPath: output + ".truth.csv"))
         let threshold = ProcessInfo.processInfo.environment["THRESHOLD"].flatMap(Double.init) ?? Matcher.defaultThreshold
         let start = Date()
         let outcome = try Matcher(threshold: threshold).run(left: left.inputs, right: right.inputs)

@@ -36,9 +36,9 @@ if arguments.first == "parse", arguments.count == 3, let bytes = FileManager.def
     print("parsed \(rows) rows (\(reader.issueCount) bad) of \(all.count / 1_000_000) MB in \(String(format: "%.3f", seconds)) s: \(Int(Double(rows) / seconds)) rows/s")
     exit(0)
 }
-//        reconbench devset DIR OUT.json [flipped]   (a ../shared/recon-dev set, matched in process)
-if arguments.first == "devset", arguments.count >= 3 {
-    try DevSet.run(directory: arguments[1], output: arguments[2], bankFlipped: arguments.count > 3 && arguments[3] == "flipped")
+//        reconbench devset DIR[,DIR...] OUT.json   (../shared/recon-dev sets, matched in process)
+if arguments.first == "devset", arguments.count == 3 {
+    try DevSet.run(directories: arguments[1].split(separator: ",").map(String.init), output: arguments[2])
     exit(0)
 }
 let sizes = arguments.compactMap { Int($0) }

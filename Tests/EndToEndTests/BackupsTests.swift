@@ -57,6 +57,8 @@ import Testing
         INSERT INTO matches (id, job_id, project_id, confidence, match_type, details) VALUES
           ('00000000-0000-0000-0000-000000000101', '00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-0000000000c1', 0.95, 'exact', '{"why": "amount"}');
         INSERT INTO match_items (match_id, record_id, side) SELECT '00000000-0000-0000-0000-000000000101', min(id), 'left' FROM reconciliation_records;
+        INSERT INTO reconciliation_duplicates (job_id, record_id, duplicate_of)
+          SELECT '00000000-0000-0000-0000-0000000000f1', max(id), min(id) FROM reconciliation_records;
         INSERT INTO audit_logs (user_id, action, resource_type, resource_id, ip, new_values) VALUES
           ('00000000-0000-0000-0000-0000000000a1', 'project.created', 'project', 'c1', '::1', '{"name": "Books"}');
         INSERT INTO job_runs (job, kind, trigger, status, started_at, finished_at, stats) VALUES ('price_refresh', 'price_refresh', 'manual', 'succeeded', now(), now(), '{"rows": 3}');

@@ -6,12 +6,12 @@ import Foundation
 /// observation (gross, count, fee); a least-squares fit, refitted without the observations
 /// it does not explain, is the rule when enough of them agree. Rules are per processor (the
 /// payout's first name word) with one rule over all payouts as the fallback.
-struct FeeRule: Sendable, Equatable {
+public struct FeeRule: Sendable, Equatable {
     /// Share of the gross, as a fraction.
-    var rate: Double
+    public var rate: Double
     /// Per sale, in currency units.
-    var perItem: Double
-    var observations: Int
+    public var perItem: Double
+    public var observations: Int
 
     /// A fee larger than this share of the gross is not a processor's fee.
     static let maxShare = 0.06

@@ -19,8 +19,9 @@ struct GroupFinder {
     let right: [PreparedRecord]
     /// Pool members considered per subset search (closest dates first).
     static let maxPool = 24
-    /// Search nodes per target: the subset search stays bounded whatever the data.
-    static let nodeBudget = 200_000
+    /// Search nodes per target, over all its attempts: the subset search stays bounded
+    /// whatever the data.
+    static let nodeBudget = 100_000
     /// A link word carried by more than this share of a side's records identifies nothing.
     static let commonShare = 0.03
     /// Checks are deposited within this many business days after they were booked.
@@ -40,9 +41,13 @@ struct GroupFinder {
         static func < (a: Link, b: Link) -> Bool { a.rawValue < b.rawValue }
     }
 
+    /// The fee rules learned by the last `find`.
+    private(set) var feeRules: [String: FeeRule] = [:]
+
     mutating func find(usedLeft: inout [Bool], usedRight: inout [Bool], threshold: Double, checkCancelled: () throws -> Void) throws -> [ProposedMatch] {
         var out: [ProposedMatch] = []
         let fees = FeeRule.learn(targets: right, pool: left, usedTargets: usedRight, usedPool: usedLeft, finder: self)
+        feeRules = fees
         // Several left lines paid by one right, then one left paid by several right lines.
         out += try search(targets: right, pool: left, usedTargets: &usedRight, usedPool: &usedLeft, kind: .manyToOne, threshold: threshold,
                           fees: fees, checkCancelled: checkCancelled)
@@ -52,12 +57,14 @@ struct GroupFinder {
         return out
     }
 
-    /// Link keys of a record: document numbers and cores ("d:"), name tokens ("n:"), words
-    /// of the description ("w:").
-    func keys(_ r: PreparedRecord) -> [(String, Link)] {
+    /// Link keys of a record: document numbers and cores ("d:"), name tokens ("n:"), and, for
+    /// pool records, the words of the description too: a target's party named in its members'
+    /// texts ("SWIPELY PAYMENTS" and "Card sale via Swipely") links them; two texts that merely
+    /// share a word do not.
+    func keys(_ r: PreparedRecord, asPool: Bool) -> [(String, Link)] {
         var out = r.documents.map { ("d:" + $0, Link.document) } + r.cores.map { ("d:" + $0, Link.document) }
         for t in r.name.tokens where t.count >= 3 { out.append(("n:" + String(decoding: t, as: UTF8.self), .name)) }
-        for w in r.words where w.count >= 4 { out.append(("n:" + String(decoding: w, as: UTF8.self), .word)) }
+        if asPool { for w in r.words where w.count >= 4 { out.append(("n:" + String(decoding: w, as: UTF8.self), .word)) } }
         return out
     }
 
@@ -66,7 +73,7 @@ struct GroupFinder {
         var byKey: [Key: [Int32]] = [:]
         for (i, r) in records.enumerated() where !used[i] {
             var seen = Set<String>()
-            for (k, _) in keys(r) where seen.insert(k).inserted { byKey[Key(currency: r.currency, text: k), default: []].append(Int32(i)) }
+            for (k, _) in keys(r, asPool: true) where seen.insert(k).inserted { byKey[Key(currency: r.currency, text: k), default: []].append(Int32(i)) }
         }
         let limit = max(30, Int(Double(records.count) * Self.commonShare))
         byKey = byKey.filter { $0.key.text.hasPrefix("d:") || $0.value.count <= limit }
@@ -81,7 +88,7 @@ struct GroupFinder {
         // Many-to-one: the members come before the target (sales before their payout).
         let window = Int32(rules.dateWindowDays)
         let (low, high) = kind == .manyToOne ? (t.businessDay - window, t.businessDay + 1) : (t.businessDay - 1, t.businessDay + window)
-        for (k, targetLink) in keys(t) {
+        for (k, targetLink) in keys(t, asPool: false) {
             guard let list = byKey[Key(currency: t.currency, text: k)] else { continue }
             var lo = 0, hi = list.count
             while lo < hi {
@@ -158,23 +165,47 @@ struct GroupFinder {
     /// less the processor's learned fee), else the one subset that sums to it. Nil when none,
     /// or when two fit.
     func fittingGroup(_ linked: [Int32: Link], target t: PreparedRecord, pool: [PreparedRecord], fees: [String: FeeRule], kind: MatchKind) -> Found? {
+        // Strongest links first: the records sharing a document number with the target, then
+        // those of its counterparty too, then those sharing a word. A tier that fits wins; one
+        // where two groups fit is ambiguous, and so is every larger tier.
+        var budget = Self.nodeBudget
+        var tried = 0
+        for tier in [Link.document, .name, .word] {
+            let members = linked.filter { $0.value <= tier }.map(\.key)
+            guard members.count >= 2, members.count > tried else { continue }
+            tried = members.count
+            switch fitting(members, target: t, pool: pool, fees: fees, kind: kind, budget: &budget) {
+            case .found(let f): return f
+            case .ambiguous: return nil
+            case .none: continue
+            }
+        }
+        return nil
+    }
+
+    enum Fit { case found(Found), ambiguous, none }
+
+    /// Among `members`: a whole day of them (gross, or less the learned fee), else the one
+    /// subset that sums to the target (each day's first, then all of them, closest first).
+    func fitting(_ members: [Int32], target t: PreparedRecord, pool: [PreparedRecord], fees: [String: FeeRule], kind: MatchKind,
+                 budget: inout Int) -> Fit {
         var byDay: [Int32: [Int32]] = [:]
-        for m in linked.keys { byDay[pool[Int(m)].day, default: []].append(m) }
+        for m in members { byDay[pool[Int(m)].day, default: []].append(m) }
         var days = byDay.keys.sorted { (abs(BusinessDays.index($0) - t.businessDay), $0) < (abs(BusinessDays.index($1) - t.businessDay), $1) }
         days.removeAll { byDay[$0]!.count < 2 }
         if kind == .manyToOne {
             for (tried, d) in days.enumerated() {
                 let batch = byDay[d]!.sorted()
                 let sum = batch.reduce(Int64(0)) { $0 + pool[Int($1)].amount }
-                if sum == t.amount { return Found(members: batch, exact: true, fee: false, choices: Double(tried + 1)) }
+                if sum == t.amount { return .found(Found(members: batch, exact: true, fee: false, choices: Double(tried + 1))) }
                 if let rule = fees[FeeRule.key(t)] ?? fees[""], rule.explains(gross: sum, count: batch.count, net: t.amount) {
-                    return Found(members: batch, exact: true, fee: true, choices: Double(tried + 1))
+                    return .found(Found(members: batch, exact: true, fee: true, choices: Double(tried + 1)))
                 }
             }
         }
         var attempts = days.map { byDay[$0]!.sorted() }
         if byDay.count > 1 {
-            var all = Array(linked.keys)
+            var all = members
             all.sort { (abs(pool[Int($0)].businessDay - t.businessDay), $0) < (abs(pool[Int($1)].businessDay - t.businessDay), $1) }
             if all.count > Self.maxPool { all.removeLast(all.count - Self.maxPool) }
             attempts.append(all)
@@ -184,18 +215,20 @@ struct GroupFinder {
             if candidates.count > Self.maxPool { candidates.removeLast(candidates.count - Self.maxPool) }
             let amounts = candidates.map { pool[Int($0)].amount }
             var subset = SubsetSum(amounts: amounts, target: t.amount, tolerance: rules.amountToleranceAbsolute,
-                                   maxSize: rules.maxGroupSize, budget: Self.nodeBudget)
+                                   maxSize: rules.maxGroupSize, budget: budget)
             let found = subset.solutions(limit: 2)
+            budget = subset.budget
             choices += Self.subsets(candidates.count, maxSize: rules.maxGroupSize)
             if found.count == 1 && !subset.exhausted {
-                let members = found[0].map { candidates[$0] }
-                let sum = members.reduce(Int64(0)) { $0 + pool[Int($1)].amount }
-                return Found(members: members, exact: sum == t.amount, fee: false, choices: choices)
+                let chosen = found[0].map { candidates[$0] }
+                let sum = chosen.reduce(Int64(0)) { $0 + pool[Int($1)].amount }
+                return .found(Found(members: chosen, exact: sum == t.amount, fee: false, choices: choices))
             }
-            // Two fitting subsets (or a search cut short) cannot be told apart.
-            if found.count > 1 { return nil }
+            // Two fitting subsets cannot be told apart; a search cut short proves nothing.
+            if found.count > 1 { return .ambiguous }
+            if subset.exhausted { return .none }
         }
-        return nil
+        return .none
     }
 
     /// Deposits with no link at all (no reference, no name): the one subset of the ledger's

@@ -47,6 +47,9 @@ public struct MatchModel: Sendable, Equatable {
     /// Pseudo-counts of the prior per field: what a small job's data must outweigh.
     static let priorStrength = 200.0
     static let maxIterations = 100
+    /// A reviewer's decision counts as this many of the EM's own guesses: it is known, where
+    /// an unlabelled pair is only apportioned between true and false.
+    static let labelWeight = 3.0
 
     /// log(m / u) of every level: what the job scores with.
     func weights() -> [[Double]] { (0..<m.count).map { f in (0..<m[f].count).map { log(m[f][$0] / u[f][$0]) } } }
@@ -120,8 +123,8 @@ public struct MatchModel: Sendable, Equatable {
                 matched += Double(count) * p
                 add(v, Double(count), p)
             }
-            for (v, count) in confirmed { add(v, Double(count), 1) }
-            for (v, count) in rejected { add(v, Double(count), 0) }
+            for (v, count) in confirmed { add(v, Double(count) * labelWeight, 1) }
+            for (v, count) in rejected { add(v, Double(count) * labelWeight, 0) }
             var next = model
             next.m = mCounts.map { row in let s = row.reduce(0, +); return row.map { $0 / s } }
             next.candidateU = uCounts.map { row in let s = row.reduce(0, +); return row.map { $0 / s } }

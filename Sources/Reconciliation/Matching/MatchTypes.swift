@@ -106,6 +106,8 @@ public struct MatchOutcome: Sendable {
     /// Exact duplicate rows set aside: `record` repeats `of` (indexes into the same side).
     public var duplicatesLeft: [Duplicate]
     public var duplicatesRight: [Duplicate]
+    /// Processor fee rules the group search learned, by processor ("" for all payouts).
+    public var feeRules: [String: FeeRule] = [:]
 
     public struct Duplicate: Sendable, Equatable {
         public var record: Int

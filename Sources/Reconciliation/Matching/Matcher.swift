@@ -71,6 +71,7 @@ public struct Matcher: Sendable {
         var usedRight = context.excludedRight
         var matches: [ProposedMatch] = []
         var ambiguous = Set<Int>()
+        var feeRules: [String: FeeRule] = [:]
         for _ in 0..<4 {
             let accepted = assign(&pairs, l, r, scorer, usedLeft: &usedLeft, usedRight: &usedRight, ambiguous: &ambiguous)
             if accepted.isEmpty { break }
@@ -81,6 +82,7 @@ public struct Matcher: Sendable {
             ResidualLines.complete(&matches, left: l, right: r, usedRight: &usedRight)
             var finder = GroupFinder(rules: rules, left: l, right: r)
             matches += try finder.find(usedLeft: &usedLeft, usedRight: &usedRight, threshold: threshold, checkCancelled: checkCancelled)
+            feeRules = finder.feeRules
         }
         ambiguous = ambiguous.filter { !usedLeft[$0] }
         let duplicateRight = duplicates[1].enumerated().compactMap { i, d in d.map { (i, $0) } }
@@ -88,7 +90,7 @@ public struct Matcher: Sendable {
         return MatchOutcome(matches: matches, unmatchedLeft: (0..<l.count).filter { !usedLeft[$0] },
                             unmatchedRight: (0..<r.count).filter { !usedRight[$0] }, ambiguous: ambiguous.count, candidatePairs: candidateCount,
                             model: model, duplicatesLeft: duplicateLeft.map { .init(record: $0.0, of: $0.1) },
-                            duplicatesRight: duplicateRight.map { .init(record: $0.0, of: $0.1) })
+                            duplicatesRight: duplicateRight.map { .init(record: $0.0, of: $0.1) }, feeRules: feeRules)
     }
 
     /// One round: confidences among the pairs whose records are both free, then best-first.

@@ -158,12 +158,22 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
+    /// The exact duplicate rows the job set aside, with the record each repeats.
+    static func exportDuplicates(job: UUID) -> PostgresQuery {
+        """
+        SELECT r.external_id, o.external_id AS duplicate_of, CASE WHEN r.data_source_id = j.left_source_id THEN 'left' ELSE 'right' END AS side
+        FROM reconciliation_duplicates d JOIN reconciliation_jobs j ON j.id = d.job_id
+        JOIN reconciliation_records r ON r.id = d.record_id JOIN reconciliation_records o ON o.id = d.duplicate_of
+        WHERE d.job_id = \(job) ORDER BY d.record_id
+        """
+    }
+
     static var statements: [PostgresQuery] {
         let id = UUID()
         return [clear(job: id), page(job: id, status: "proposed", minConfidence: 0.5, kinds: ["exact"], after: ("0.5", id), limit: 1),
                 items(matches: [id]), find(job: id, id: id, forUpdate: true), resolve(id, status: "confirmed", note: "n", by: id),
                 insertManual(id: id, job: id, project: id, note: nil, by: id), insertItem(match: id, record: 1, side: "left"),
                 records(source: id, externalIDs: ["a"]), taken(job: id, records: [1]), unmatched(job: id, source: id, afterID: 1, limit: 1),
-                counts(job: id), exportMatchRecords(job: id), exportUnmatched(job: id, source: id)]
+                counts(job: id), exportMatchRecords(job: id), exportUnmatched(job: id, source: id), exportDuplicates(job: id)]
     }
 }

@@ -16,6 +16,8 @@ struct ReconciliationJobRecord: Sendable {
     var totalRecords: Int?
     var processedRecords: Int
     var stats: String
+    /// The estimated matching model (ModelReport JSON), once the job completed.
+    var model: String?
     var error: String?
     var runID: Int64?
     var createdBy: UUID
@@ -30,7 +32,7 @@ struct ReconciliationJobRecord: Sendable {
             threshold: try row.decode("confidence_threshold"), rules: try row.decode("rules"), status: try row.decode("effective_status"),
             progress: try row.decode("effective_progress"), progressMessage: try row.decode("progress_message"),
             totalRecords: try row.decode("total_records"), processedRecords: try row.decode("processed_records"), stats: try row.decode("stats"),
-            error: try row.decode("effective_error"), runID: (try row.decode("run_id", as: Int?.self)).map(Int64.init),
+            model: try row.decode("model"), error: try row.decode("effective_error"), runID: (try row.decode("run_id", as: Int?.self)).map(Int64.init),
             createdBy: try row.decode("created_by"), createdAt: try row.decode("created_at"), startedAt: try row.decode("started_at"),
             finishedAt: try row.decode("finished_at"))
     }
@@ -44,7 +46,7 @@ struct ReconciliationJobRecord: Sendable {
 enum ReconciliationJobRepository: StatementCatalog {
     static let columns = """
         j.id, j.project_id, j.name, j.left_source_id, j.right_source_id, j.confidence_threshold::float8 AS confidence_threshold,
-        j.rules::text AS rules, j.stats::text AS stats, j.run_id, j.created_by,
+        j.rules::text AS rules, j.stats::text AS stats, j.model::text AS model, j.run_id, j.created_by,
         CASE WHEN j.status IN ('completed', 'failed', 'cancelled') THEN j.status
              WHEN r.status IN ('failed', 'cancelled') THEN r.status
              WHEN r.status IN ('queued', 'running') THEN r.status
@@ -97,10 +99,11 @@ enum ReconciliationJobRepository: StatementCatalog {
         "UPDATE reconciliation_jobs SET processed_records = \(records), heartbeat_at = now() WHERE id = \(id) AND status = 'running'"
     }
 
-    static func complete(_ id: UUID, total: Int, matched: Int, unmatched: Int, stats: String) -> PostgresQuery {
+    static func complete(_ id: UUID, total: Int, matched: Int, unmatched: Int, stats: String, model: String) -> PostgresQuery {
         """
         UPDATE reconciliation_jobs SET status = 'completed', progress = 1, finished_at = now(), total_records = \(total),
-               processed_records = \(total), matched_count = \(matched), unmatched_count = \(unmatched), stats = \(stats)::jsonb, updated_at = now()
+               processed_records = \(total), matched_count = \(matched), unmatched_count = \(unmatched), stats = \(stats)::jsonb,
+               model = \(model)::jsonb, updated_at = now()
         WHERE id = \(id)
         """
     }
@@ -121,10 +124,34 @@ enum ReconciliationJobRepository: StatementCatalog {
         """
     }
 
+    /// Pairs the project's reviewers decided on in its other jobs (confirmed, rejected, or made
+    /// by hand), with both records as the matcher reads them: the labelled pairs a job learns
+    /// from, most recent first.
+    static func reviewedPairs(project: UUID, except job: UUID, limit: Int) -> PostgresQuery {
+        """
+        SELECT m.status, l.id AS l_id, (l.transaction_date - DATE '1970-01-01') AS l_day, l.amount::text AS l_amount, l.currency AS l_currency,
+               l.reference AS l_reference, l.description AS l_description, l.counterparty AS l_counterparty,
+               r.id AS r_id, (r.transaction_date - DATE '1970-01-01') AS r_day, r.amount::text AS r_amount, r.currency AS r_currency,
+               r.reference AS r_reference, r.description AS r_description, r.counterparty AS r_counterparty
+        FROM matches m
+        JOIN match_items li ON li.match_id = m.id AND li.side = 'left'
+        JOIN match_items ri ON ri.match_id = m.id AND ri.side = 'right'
+        JOIN reconciliation_records l ON l.id = li.record_id
+        JOIN reconciliation_records r ON r.id = ri.record_id
+        WHERE m.project_id = \(project) AND m.job_id <> \(job) AND m.status IN ('confirmed', 'rejected')
+          AND NOT EXISTS (SELECT 1 FROM match_items x WHERE x.match_id = m.id AND x.record_id NOT IN (li.record_id, ri.record_id))
+        ORDER BY m.reviewed_at DESC, m.id LIMIT \(limit)
+        """
+    }
+
+    static func clearDuplicates(job: UUID) -> PostgresQuery { "DELETE FROM reconciliation_duplicates WHERE job_id = \(job)" }
+    static let copyDuplicates = "COPY reconciliation_duplicates (job_id, record_id, duplicate_of) FROM STDIN"
+
     static var statements: [PostgresQuery] {
         let id = UUID()
         return [insert(project: id, name: "n", left: id, right: id, threshold: 0.8, rules: "{}", by: id), attachRun(id, run: 1),
                 find(project: id, id: id), byID(id, forUpdate: true), page(project: id, before: ("2024-01-01", id), limit: 1), markRunning(id, total: 1), processed(id, 1),
-                complete(id, total: 1, matched: 1, unmatched: 1, stats: "{}"), finish(id, status: "failed", error: "e"), records(source: id)]
+                complete(id, total: 1, matched: 1, unmatched: 1, stats: "{}", model: "{}"),
+                reviewedPairs(project: id, except: id, limit: 1), clearDuplicates(job: id), finish(id, status: "failed", error: "e"), records(source: id)]
     }
 }

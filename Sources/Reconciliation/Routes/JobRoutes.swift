@@ -66,7 +66,7 @@ enum JobRoutes {
         ("right_source_id", .string(format: "uuid")), ("confidence_threshold", .number), ("rules", .anyObject),
         ("status", .string(enumValues: ["queued", "running", "completed", "failed", "cancelled"])), ("progress", .integer(minimum: 0, maximum: 100)),
         ("progress_message", .nullable(.text)), ("total_records", .nullable(.integer(minimum: 0))), ("records_processed", .integer(minimum: 0)),
-        ("error", .nullable(.text)), ("stats", .anyObject), ("counts", .anyObject),
+        ("error", .nullable(.text)), ("stats", .anyObject), ("counts", .anyObject), ("model", .nullable(.anyObject)),
         ("created_at", .dateTime), ("started_at", .nullable(.dateTime)), ("finished_at", .nullable(.dateTime)),
     ], required: ["id", "project_id", "name", "status", "progress", "created_at"])
     static let jobParameter = ParameterDoc("job_id", in: .path, .string(format: "uuid"), "the reconciliation job's id")

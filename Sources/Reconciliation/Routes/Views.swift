@@ -92,7 +92,7 @@ struct JobView: Encodable {
     var counts: MatchCounts?
     enum CodingKeys: String, CodingKey {
         case id, projectID = "project_id", name, leftSourceID = "left_source_id", rightSourceID = "right_source_id"
-        case threshold = "confidence_threshold", rules, status, progress, progressMessage = "progress_message", error, stats, counts
+        case threshold = "confidence_threshold", rules, status, progress, progressMessage = "progress_message", error, stats, counts, model
         case totalRecords = "total_records", processedRecords = "records_processed"
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
     }
@@ -113,6 +113,7 @@ struct JobView: Encodable {
         try c.encode(job.error, forKey: .error)
         let stats = (try? JSONDecoder().decode([String: Int].self, from: Data(job.stats.utf8))) ?? [:]
         try c.encode(stats, forKey: .stats)
+        try c.encode(job.model.flatMap { try? JSONDecoder().decode(ModelReport.self, from: Data($0.utf8)) }, forKey: .model)
         if let counts {
             try c.encode(["pairs": counts.pairs, "groups": counts.groups, "proposed": counts.proposed, "confirmed": counts.confirmed,
                           "rejected": counts.rejected, "unmatched_left": stats["unmatched_left"] ?? 0, "unmatched_right": stats["unmatched_right"] ?? 0],
@@ -192,10 +193,17 @@ struct SignalsView: Codable {
     var counterpartySimilarity: Double?
     var score: Double?
     var competitors: Int?
+    var contributions: [Contribution]?
     var manual: Bool?
+    /// Why a pair scored as it did: each field's level and its weight in the job's model.
+    struct Contribution: Codable {
+        var field: String
+        var level: String
+        var weight: Double
+    }
     enum CodingKeys: String, CodingKey {
         case amountDifference = "amount_difference", dateDistance = "date_distance_business_days", reference
-        case counterpartySimilarity = "counterparty_similarity", score, competitors, manual
+        case counterpartySimilarity = "counterparty_similarity", score, competitors, contributions, manual
     }
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -206,5 +214,6 @@ struct SignalsView: Codable {
         try c.encode(counterpartySimilarity, forKey: .counterpartySimilarity)
         try c.encode(score, forKey: .score)
         try c.encode(competitors, forKey: .competitors)
+        try c.encode(contributions ?? [], forKey: .contributions)
     }
 }

@@ -16,6 +16,9 @@ enum ReconciliationRun {
         var unmatchedLeft: Int
         var unmatchedRight: Int
         var ambiguous: Int
+        var duplicatesLeft: Int
+        var duplicatesRight: Int
+        var labelledPairs: Int
         var loadMs: Int
         var matchMs: Int
         var storeMs: Int
@@ -23,6 +26,7 @@ enum ReconciliationRun {
         enum CodingKeys: String, CodingKey {
             case leftRecords = "left_records", rightRecords = "right_records", candidatePairs = "candidate_pairs", matchedPairs = "matched_pairs"
             case matchedGroups = "matched_groups", unmatchedLeft = "unmatched_left", unmatchedRight = "unmatched_right", ambiguous
+            case duplicatesLeft = "duplicates_left", duplicatesRight = "duplicates_right", labelledPairs = "labelled_pairs"
             case loadMs = "load_ms", matchMs = "match_ms", storeMs = "store_ms"
         }
     }
@@ -50,22 +54,23 @@ enum ReconciliationRun {
     static func run(_ context: JobContext, job id: UUID, metrics: ReconciliationMetrics) throws -> JobOutcome {
         let started = Date()
         context.progress(1, "loading records")
-        let loaded: (job: ReconciliationJobRecord, left: [MatchInput], right: [MatchInput])? = try context.pool.transaction { tx in
+        let loaded: (job: ReconciliationJobRecord, left: [MatchInput], right: [MatchInput], feedback: ReviewFeedback)? = try context.pool.transaction { tx in
             guard let job = try tx.query(ReconciliationJobRepository.byID(id, forUpdate: true)).first.map(ReconciliationJobRecord.decode) else {
                 return nil
             }
             if job.isFinished { return nil }
             let left = try records(tx, job.leftSourceID), right = try records(tx, job.rightSourceID)
+            let feedback = try reviewFeedback(tx, project: job.projectID, job: id)
             try tx.query(ReconciliationJobRepository.markRunning(id, total: left.count))
-            return (job, left, right)
+            return (job, left, right, feedback)
         }
-        guard let (job, left, right) = loaded else { return .nothing }
+        guard let (job, left, right, feedback) = loaded else { return .nothing }
         try context.checkCancelled()
         let loadedAt = Date()
         let rules = (try? JSONDecoder().decode(JobRules.self, from: Data(job.rules.utf8)))?.matchRules ?? MatchRules()
         let total = max(1, left.count)
         var lastWrite = MonotonicClock.milliseconds()
-        let outcome = try Matcher(rules: rules, threshold: job.threshold).run(left: left, right: right, progress: { done in
+        let outcome = try Matcher(rules: rules, threshold: job.threshold, feedback: feedback).run(left: left, right: right, progress: { done in
             context.progress(5 + 75 * done / total, "matching: \(done) of \(left.count) records")
             // The job row's own count, at most once a second (the queue run throttles its own).
             let now = MonotonicClock.milliseconds()
@@ -80,6 +85,8 @@ enum ReconciliationRun {
         var stats = Stats(leftRecords: left.count, rightRecords: right.count, candidatePairs: outcome.candidatePairs,
                           matchedPairs: outcome.matches.count - groups, matchedGroups: groups, unmatchedLeft: outcome.unmatchedLeft.count,
                           unmatchedRight: outcome.unmatchedRight.count, ambiguous: outcome.ambiguous,
+                          duplicatesLeft: outcome.duplicatesLeft.count, duplicatesRight: outcome.duplicatesRight.count,
+                          labelledPairs: outcome.model.labelledPairs,
                           loadMs: Int(loadedAt.timeIntervalSince(started) * 1000), matchMs: Int(matchedAt.timeIntervalSince(loadedAt) * 1000), storeMs: 0)
         // Stored in the review order (confidence, then id) with ids that increase in it: the
         // indexes then grow at their right edge instead of at random places.
@@ -87,6 +94,13 @@ enum ReconciliationRun {
         let ids = SequentialUUIDs.make(ordered.count)
         try context.pool.transaction { tx in
             try tx.query(MatchRepository.clear(job: id))
+            try tx.query(ReconciliationJobRepository.clearDuplicates(job: id))
+            let duplicates = outcome.duplicatesLeft.map { (left[$0.record].id, left[$0.of].id) } + outcome.duplicatesRight.map { (right[$0.record].id, right[$0.of].id) }
+            if !duplicates.isEmpty {
+                _ = try tx.copyIn(unsafeSQL: ReconciliationJobRepository.copyDuplicates, rows: duplicates.lazy.map { record, of in
+                    PostgresCopy.line([id.uuidString.lowercased(), String(record), String(of)])
+                })
+            }
             let project = job.projectID
             _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, ordered).lazy.map { matchID, m in
                 PostgresCopy.line([matchID.uuidString.lowercased(), id.uuidString.lowercased(), project.uuidString.lowercased(),
@@ -99,8 +113,10 @@ enum ReconciliationRun {
             try context.checkCancelled()
             stats.storeMs = Int(Date().timeIntervalSince(matchedAt) * 1000)
             let statsText = String(decoding: try JSONEncoder.sorted.encode(stats), as: UTF8.self)
+            let modelText = String(decoding: try JSONEncoder.sorted.encode(ModelReport(outcome)), as: UTF8.self)
             try tx.query(ReconciliationJobRepository.complete(id, total: left.count, matched: outcome.matches.count,
-                                                              unmatched: outcome.unmatchedLeft.count + outcome.unmatchedRight.count, stats: statsText))
+                                                              unmatched: outcome.unmatchedLeft.count + outcome.unmatchedRight.count, stats: statsText,
+                                                              model: modelText))
         }
         context.progress(100, "completed")
         metrics.jobPhaseSeconds.observe(Double(stats.loadMs) / 1000, ["load"])
@@ -114,13 +130,28 @@ enum ReconciliationRun {
     }
 
     static func records(_ tx: Transaction, _ source: UUID) throws -> [MatchInput] {
-        try tx.query(ReconciliationJobRepository.records(source: source)).map { row in
-            let text: String = try row.decode("amount")
-            guard let amount = Amounts.units(text) else { throw AppError(.internalError, "amount \(text) out of range") }
-            return MatchInput(id: Int64(try row.decode("id", as: Int.self)), amount: amount, day: Int32(try row.decode("day", as: Int.self)),
-                              currency: try row.decode("currency"), reference: try row.decode("reference"), description: try row.decode("description"),
-                              counterparty: try row.decode("counterparty"))
+        try tx.query(ReconciliationJobRepository.records(source: source)).map { try input($0) }
+    }
+
+    /// A record as the matcher reads it, from columns named `prefix` + id, day, amount, ...
+    static func input(_ row: PostgresRow, _ prefix: String = "") throws -> MatchInput {
+        let text: String = try row.decode(prefix + "amount")
+        guard let amount = Amounts.units(text) else { throw AppError(.internalError, "amount \(text) out of range") }
+        return MatchInput(id: Int64(try row.decode(prefix + "id", as: Int.self)), amount: amount, day: Int32(try row.decode(prefix + "day", as: Int.self)),
+                          currency: try row.decode(prefix + "currency"), reference: try row.decode(prefix + "reference"),
+                          description: try row.decode(prefix + "description"), counterparty: try row.decode(prefix + "counterparty"))
+    }
+
+    /// Most labelled pairs a job reads from its project's earlier reviews.
+    static let maxLabelledPairs = 20_000
+
+    static func reviewFeedback(_ tx: Transaction, project: UUID, job: UUID) throws -> ReviewFeedback {
+        var feedback = ReviewFeedback()
+        for row in try tx.query(ReconciliationJobRepository.reviewedPairs(project: project, except: job, limit: maxLabelledPairs)) {
+            let pair = ReviewFeedback.Pair(left: try input(row, "l_"), right: try input(row, "r_"))
+            if try row.decode("status", as: String.self) == "confirmed" { feedback.confirmed.append(pair) } else { feedback.rejected.append(pair) }
         }
+        return feedback
     }
 
     /// numeric(5,4) text: the confidence in 1e-4 units, rounded down.
@@ -129,6 +160,8 @@ enum ReconciliationRun {
     /// The signals as the match's details (hand-written: one per match, many thousands per job).
     static func detailsJSON(_ s: MatchSignals) -> String {
         let similarity = s.counterparty.map { String($0) } ?? "null"
-        return #"{"amount_difference":"\#(Amounts.text(s.amountDifference))","date_distance_business_days":\#(s.dateDistance),"reference":"\#(s.reference)","counterparty_similarity":\#(similarity),"score":\#(s.score),"competitors":\#(s.competitors)}"#
+        // Field, level and level names are the matcher's own identifiers (no quoting needed).
+        let contributions = s.contributions.map { #"{"field":"\#($0.field)","level":"\#($0.level)","weight":\#($0.weight)}"# }.joined(separator: ",")
+        return #"{"amount_difference":"\#(Amounts.text(s.amountDifference))","date_distance_business_days":\#(s.dateDistance),"reference":"\#(s.reference)","counterparty_similarity":\#(similarity),"score":\#(s.score),"competitors":\#(s.competitors),"contributions":[\#(contributions)]}"#
     }
 }
