@@ -56,7 +56,7 @@ import Testing
            '00000000-0000-0000-0000-0000000000d2', '00000000-0000-0000-0000-0000000000a1');
         INSERT INTO matches (id, job_id, project_id, confidence, match_type, details) VALUES
           ('00000000-0000-0000-0000-000000000101', '00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-0000000000c1', 0.95, 'exact', '{"why": "amount"}');
-        INSERT INTO match_items (match_id, record_id, side) SELECT '00000000-0000-0000-0000-000000000101', min(id), 'left' FROM reconciliation_records;
+        INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '00000000-0000-0000-0000-000000000101', '00000000-0000-0000-0000-0000000000f1', min(id), 'left' FROM reconciliation_records;
         INSERT INTO reconciliation_duplicates (job_id, record_id, duplicate_of)
           SELECT '00000000-0000-0000-0000-0000000000f1', max(id), min(id) FROM reconciliation_records;
         INSERT INTO audit_logs (user_id, action, resource_type, resource_id, ip, new_values) VALUES

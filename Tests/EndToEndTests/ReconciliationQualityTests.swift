@@ -61,9 +61,9 @@ import Testing
         #expect((model["candidate_pairs"] as? Int ?? 0) > 10_000 && (model["match_share"] as? Double ?? 0) > 0)
         #expect((job["stats"] as? [String: Any])?["duplicates_right"] as? Int ?? 0 >= 20, "the set's overlapping statement rows")
         // Every pair says why it scored as it did.
-        let page = C.list(try client.call("GET", "/api/v1/projects/\(p)/reconciliation-jobs/\(id)/matches?type=pair&limit=5"))
+        let page = C.list(try client.call("GET", "/api/v1/projects/\(p)/reconciliation-jobs/\(id)/matches?type=tolerant&limit=5"))
         let contributions = page.compactMap { ($0["signals"] as? [String: Any])?["contributions"] as? [[String: Any]] }
-        #expect(contributions.count == page.count && contributions.allSatisfy { $0.count == 4 }, "\(page.first ?? [:])")
+        #expect(page.count == 5 && contributions.count == page.count && contributions.allSatisfy { $0.count == 4 }, "\(page.first ?? [:])")
         let export = try client.call("GET", "/api/v1/projects/\(p)/reconciliation-jobs/\(id)/export?format=json")
         #expect(export.status == 200)
         let duplicates = (export.json?["duplicates"] as? [[String: Any]]) ?? []

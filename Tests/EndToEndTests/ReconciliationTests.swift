@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Glibc
 import ReconciliationFixtures
 import Testing
@@ -255,6 +256,40 @@ import Testing
             #expect(metrics.contains(line), "\(line)")
         }
         #expect(metrics.contains("reconciliation_matches_proposed_total{type=\"one_to_many\"}"))
+    }
+
+    /// Ten parallel manual matches of the same records: the database lets exactly one through.
+    /// A rejected match whose records were matched again meanwhile cannot be revived.
+    @Test func aRecordIsInAtMostOneLiveMatchUnderConcurrency() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let s = try Self.server(url)
+        defer { s.stop() }
+        let editor = try C.user(s, "editor@example.com")
+        let p = try editor.project("race")
+        let (left, right, _) = try editor.loadGenerated(p, count: 500, seed: 3)
+        let id = try editor.startJob(p, left: left, right: right)
+        #expect(try editor.waitForJob(p, id)["status"] as? String == "completed")
+        let base = "/api/v1/projects/\(p)/reconciliation-jobs/\(id)"
+        let m = try #require(C.list(try editor.call("GET", "\(base)/matches?type=exact&limit=1")).first)
+        func ids(_ side: String) -> String {
+            "[" + (m[side] as? [[String: Any]] ?? []).compactMap { $0["external_id"] as? String }.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        }
+        let matchID = m["id"] as? String ?? ""
+        #expect(try editor.call("PATCH", "\(base)/matches/\(matchID)", json: #"{"status":"rejected"}"#).status == 200)
+        let body = #"{"left_ids":\#(ids("left")),"right_ids":\#(ids("right"))}"#
+        let statuses = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 10) { _ in
+            let status = (try? editor.call("POST", "\(base)/matches", json: body).status) ?? -1
+            statuses.withLock { $0.append(status) }
+        }
+        let all = statuses.withLock { $0 }
+        #expect(all.filter { $0 == 201 }.count == 1 && all.filter { $0 == 409 }.count == 9, "\(all)")
+        let revive = try editor.call("PATCH", "\(base)/matches/\(matchID)", json: #"{"status":"confirmed"}"#)
+        #expect(revive.status == 409, "\(revive.text)")
+        #expect(try Self.count(url, """
+            SELECT count(*) FROM (SELECT i.record_id FROM match_items i JOIN matches x ON x.id = i.match_id
+            WHERE x.job_id = '\(id)' AND x.status <> 'rejected' GROUP BY i.record_id HAVING count(*) > 1) d
+            """) == 0)
     }
 
     func predictedRecords(_ matches: [[String: Any]]) -> Int {

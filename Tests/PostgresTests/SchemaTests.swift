@@ -88,7 +88,7 @@ import Foundation
         ("match confidence range", "INSERT INTO matches (job_id, project_id, confidence, match_type) VALUES ('\(job)', '\(project)', 1.01, 'exact')", "23514"),
         ("match type", "INSERT INTO matches (job_id, project_id, confidence, match_type) VALUES ('\(job)', '\(project)', 0.5, 'psychic')", "23514"),
         ("match review recorded", "UPDATE matches SET status = 'confirmed' WHERE id = '\(match)'", "23514"),
-        ("match item side", "INSERT INTO match_items (match_id, record_id, side) SELECT '\(match)', id, 'middle' FROM reconciliation_records LIMIT 1", "23514"),
+        ("match item side", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', '\(Self.job)', id, 'middle' FROM reconciliation_records LIMIT 1", "23514"),
         // References of the bulk tables, checked once per statement (migration 0005).
         ("record source exists", "INSERT INTO reconciliation_records (project_id, data_source_id, external_id, transaction_date, amount, currency) VALUES ('\(project)', gen_random_uuid(), 'E9', '2026-01-03', 1, 'USD')", "23503"),
         ("record project exists", "INSERT INTO reconciliation_records (project_id, data_source_id, external_id, transaction_date, amount, currency) VALUES (gen_random_uuid(), '\(bank)', 'E9', '2026-01-03', 1, 'USD')", "23503"),
@@ -96,9 +96,11 @@ import Foundation
         ("record moved to a missing source", "UPDATE reconciliation_records SET data_source_id = gen_random_uuid()", "23503"),
         ("match job exists", "INSERT INTO matches (job_id, project_id, confidence, match_type) VALUES (gen_random_uuid(), '\(project)', 0.5, 'exact')", "23503"),
         ("match project is its job's", "INSERT INTO matches (job_id, project_id, confidence, match_type) VALUES ('\(job)', gen_random_uuid(), 0.5, 'exact')", "23503"),
-        ("match item record exists", "INSERT INTO match_items (match_id, record_id, side) VALUES ('\(match)', 987654321, 'left')", "23503"),
-        ("match item match exists", "INSERT INTO match_items (match_id, record_id, side) SELECT gen_random_uuid(), id, 'left' FROM reconciliation_records LIMIT 1", "23503"),
-        ("matched record cannot be deleted", "INSERT INTO match_items (match_id, record_id, side) SELECT '\(match)', id, 'left' FROM reconciliation_records LIMIT 1; DELETE FROM reconciliation_records", "23503"),
+        ("one live match per record", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', '\(Self.job)', id, 'left' FROM reconciliation_records LIMIT 1; INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', '\(Self.job)', id, 'right' FROM reconciliation_records LIMIT 1", "23505"),
+        ("match item of its match's job", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', gen_random_uuid(), id, 'left' FROM reconciliation_records LIMIT 1", "23503"),
+        ("match item record exists", "INSERT INTO match_items (match_id, job_id, record_id, side) VALUES ('\(match)', '\(Self.job)', 987654321, 'left')", "23503"),
+        ("match item match exists", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT gen_random_uuid(), '\(Self.job)', id, 'left' FROM reconciliation_records LIMIT 1", "23503"),
+        ("matched record cannot be deleted", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', '\(Self.job)', id, 'left' FROM reconciliation_records LIMIT 1; DELETE FROM reconciliation_records", "23503"),
         ("source with records cannot be deleted", "DELETE FROM data_sources WHERE id = '\(bank)'", "23503"),
         ("project with records cannot be deleted", "DELETE FROM project_members; DELETE FROM reconciliation_jobs; DELETE FROM projects", "23503"),
         ("audit log update refused", "UPDATE audit_logs SET action = 'forged'", "42501"),
@@ -137,7 +139,7 @@ import Foundation
 
     @Test func deletingAJobOrAMatchCascadesToItsResults() throws {
         try inRolledBackTransaction { c in
-            try c.execute(unsafeSQL: "INSERT INTO match_items (match_id, record_id, side) SELECT '\(Self.match)', id, 'left' FROM reconciliation_records")
+            try c.execute(unsafeSQL: "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(Self.match)', '\(Self.job)', id, 'left' FROM reconciliation_records")
             #expect(try c.query("SELECT count(*) AS n FROM match_items").first!.decode("n", as: Int.self) == 1)
             try c.execute(unsafeSQL: "DELETE FROM reconciliation_jobs WHERE id = '\(Self.job)'")
             #expect(try c.query("SELECT (SELECT count(*) FROM matches) + (SELECT count(*) FROM match_items) AS n").first!.decode("n", as: Int.self) == 0)
@@ -155,7 +157,7 @@ import Foundation
                 INSERT INTO fx_rates (base, quote, date, rate) VALUES ('USD', 'EUR', '2026-01-02', 0.912345678901);
                 UPDATE reconciliation_jobs SET status = 'completed', started_at = now(), finished_at = now(), progress = 1 WHERE id = '\(Self.job)';
                 UPDATE matches SET status = 'confirmed', reviewed_by = '\(Self.owner)', reviewed_at = now() WHERE id = '\(Self.match)';
-                INSERT INTO match_items (match_id, record_id, side) SELECT '\(Self.match)', id, 'left' FROM reconciliation_records;
+                INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(Self.match)', '\(Self.job)', id, 'left' FROM reconciliation_records;
                 """)
             let rate = try c.query("SELECT rate FROM fx_rates").first!.decode("rate", as: Decimal.self)
             #expect(rate == Decimal(string: "0.912345678901"), "rates are exact")

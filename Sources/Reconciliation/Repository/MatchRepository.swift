@@ -41,7 +41,9 @@ struct RecordRow: Sendable {
 /// changed one decision at a time (or in one batch) by reviewers.
 enum MatchRepository: StatementCatalog {
     static let copyMatches = "COPY matches (id, job_id, project_id, confidence, match_type, details) FROM STDIN"
-    static let copyItems = "COPY match_items (match_id, record_id, side) FROM STDIN"
+    static let copyItems = "COPY match_items (match_id, job_id, record_id, side) FROM STDIN"
+    /// The unique index that keeps a record in at most one live match of a job (migration 0007).
+    static let oneLiveMatchPerRecord = "match_items_one_live_match_per_record"
 
     static let columns = """
         m.id, m.match_type, m.status, m.confidence::text AS confidence, m.details::text AS details, m.notes, m.reviewed_by,
@@ -85,6 +87,12 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
+    /// A rejected match lets its records go; any other status holds them (and fails with 23505
+    /// on the unique index when another live match of the job has taken one meanwhile).
+    static func release(_ id: UUID, released: Bool) -> PostgresQuery {
+        "UPDATE match_items SET released = \(released) WHERE match_id = \(id) AND released <> \(released)"
+    }
+
     static func insertManual(id: UUID, job: UUID, project: UUID, note: String?, by user: UUID) -> PostgresQuery {
         """
         INSERT INTO matches (id, job_id, project_id, confidence, match_type, status, reviewed_by, reviewed_at, notes, details)
@@ -92,8 +100,8 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
-    static func insertItem(match: UUID, record: Int64, side: String) -> PostgresQuery {
-        "INSERT INTO match_items (match_id, record_id, side) VALUES (\(match), \(record), \(side))"
+    static func insertItem(match: UUID, job: UUID, record: Int64, side: String) -> PostgresQuery {
+        "INSERT INTO match_items (match_id, job_id, record_id, side) VALUES (\(match), \(job), \(record), \(side))"
     }
 
     /// The live records of a source with these external ids.
@@ -172,7 +180,7 @@ enum MatchRepository: StatementCatalog {
         let id = UUID()
         return [clear(job: id), page(job: id, status: "proposed", minConfidence: 0.5, kinds: ["exact"], after: ("0.5", id), limit: 1),
                 items(matches: [id]), find(job: id, id: id, forUpdate: true), resolve(id, status: "confirmed", note: "n", by: id),
-                insertManual(id: id, job: id, project: id, note: nil, by: id), insertItem(match: id, record: 1, side: "left"),
+                insertManual(id: id, job: id, project: id, note: nil, by: id), insertItem(match: id, job: id, record: 1, side: "left"), release(id, released: true),
                 records(source: id, externalIDs: ["a"]), taken(job: id, records: [1]), unmatched(job: id, source: id, afterID: 1, limit: 1),
                 counts(job: id), exportMatchRecords(job: id), exportUnmatched(job: id, source: id), exportDuplicates(job: id)]
     }

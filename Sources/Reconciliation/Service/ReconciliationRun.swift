@@ -102,13 +102,14 @@ enum ReconciliationRun {
                 })
             }
             let project = job.projectID
+            let jobText = id.uuidString.lowercased()
             _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, ordered).lazy.map { matchID, m in
                 PostgresCopy.line([matchID.uuidString.lowercased(), id.uuidString.lowercased(), project.uuidString.lowercased(),
                                    confidenceText(m.confidence), m.kind.rawValue, detailsJSON(m.signals)])
             })
             _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems, rows: zip(ids, ordered).lazy.flatMap { matchID, m in
-                m.left.map { PostgresCopy.line([matchID.uuidString.lowercased(), String(left[$0].id), "left"]) }
-                    + m.right.map { PostgresCopy.line([matchID.uuidString.lowercased(), String(right[$0].id), "right"]) }
+                m.left.map { PostgresCopy.line([matchID.uuidString.lowercased(), jobText, String(left[$0].id), "left"]) }
+                    + m.right.map { PostgresCopy.line([matchID.uuidString.lowercased(), jobText, String(right[$0].id), "right"]) }
             })
             try context.checkCancelled()
             stats.storeMs = Int(Date().timeIntervalSince(matchedAt) * 1000)

@@ -93,6 +93,7 @@ final class ReviewService: Sendable {
             }
             for d in decisions {
                 try tx.query(MatchRepository.resolve(d.matchID, status: d.status, note: d.note, by: user))
+                try Self.holdingRecords { try tx.query(MatchRepository.release(d.matchID, released: d.status == "rejected")) }
                 var entry = audit(d)
                 entry.oldValues = #"{"status":"\#(before[d.matchID]!.status)"}"#
                 entry.newValues = #"{"status":"\#(d.status)","note":\#(d.note.map(JSONWriter.quoted) ?? "null")}"#
@@ -123,12 +124,14 @@ final class ReviewService: Sendable {
             }
             if !issues.isEmpty { throw AppError.validation(issues, message: "Some records cannot be matched") }
             let taken = try tx.query(MatchRepository.taken(job: id, records: records.map(\.0))).map { Int64(try $0.decode("record_id", as: Int.self)) }
-            if !taken.isEmpty {
-                throw AppError(.conflict, "\(taken.count) of the records are already in a match of this job; reject that match first")
-            }
+            if !taken.isEmpty { throw Self.recordsTaken(taken.count) }
             let matchID = UUID()
             try tx.query(MatchRepository.insertManual(id: matchID, job: id, project: project, note: note, by: user))
-            for (record, side) in records { try tx.query(MatchRepository.insertItem(match: matchID, record: record, side: side)) }
+            // The check above names the common case; the unique index decides a race with a
+            // concurrent match of the same records.
+            try Self.holdingRecords {
+                for (record, side) in records { try tx.query(MatchRepository.insertItem(match: matchID, job: id, record: record, side: side)) }
+            }
             var entry = audit
             entry.resourceID = matchID.uuidString.lowercased()
             entry.newValues = #"{"job_id":"\#(id.uuidString.lowercased())","left_ids":\#(JSONWriter.quotedList(leftIDs)),"right_ids":\#(JSONWriter.quotedList(rightIDs))}"#
@@ -138,6 +141,22 @@ final class ReviewService: Sendable {
         }
         metrics.decisions.inc(["manual"])
         return created
+    }
+}
+
+extension ReviewService {
+    static func recordsTaken(_ count: Int?) -> AppError {
+        AppError(.conflict, "\(count.map { "\($0) of the" } ?? "Some of the") records are already in a match of this job; reject that match first")
+    }
+
+    /// Runs a write of match items, turning the one-live-match-per-record index's violation
+    /// into the conflict a client can act on.
+    static func holdingRecords(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as PostgresError where e.sqlState == "23505" && e.constraint == MatchRepository.oneLiveMatchPerRecord {
+            throw recordsTaken(nil)
+        }
     }
 }
 
