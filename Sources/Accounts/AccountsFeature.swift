@@ -39,6 +39,20 @@ public struct AccountsFeature: Feature {
         try ProjectRoutes.register(&routes, projects: projects)
     }
 
+    /// Accounts with non-ASCII addresses get their identity key from the Swift rule (once; a
+    /// no-op afterwards). Two accounts that fold to one key are left as they are and logged.
+    public func start() throws {
+        let rows = try services.database.pool.transaction { tx in try tx.query(PostgresQuery(unsafeSQL: UserRepository.nonASCII)) }
+        for row in rows {
+            let id: UUID = try row.decode("id"), email: String = try row.decode("email")
+            do {
+                try services.database.pool.transaction { tx in try tx.query(UserRepository.setKey(id, EmailAddress.key(email))) }
+            } catch {
+                services.logger.error("an account's email key could not be set", metadata: ["user_id": "\(id.uuidString.lowercased())", "error": "\(error)"])
+            }
+        }
+    }
+
     public var authenticators: [any Authenticator] {
         [AccessTokenAuthenticator(tokens: auth.tokens, pool: services.database.pool)]
     }

@@ -132,6 +132,43 @@ import Testing
         #expect(try Self.get(s, "/api/v1/admin/audit-logs", token: carol.access).status == 401, "carol's old session ended on deactivation")
     }
 
+    /// One identity per address however it is typed: the lockout counts the account, and no
+    /// other spelling of the address reaches it with its own count (issue: a dotted capital I
+    /// gave five more guesses per i).
+    @Test func theLockoutHoldsForEverySpellingOfAnAddress() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let s = try Self.server(url, ["LOGIN_MAX_FAILURES": "5", "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000"])
+        defer { s.stop() }
+        _ = try Self.register(s, "victim1@example.com")
+        _ = try Self.register(s, "kelly@example.com")
+        _ = try Self.register(s, "jos\u{00E9}@example.com")
+        for _ in 0..<5 {
+            #expect(try Self.post(s, "/api/v1/auth/login", #"{"email":"victim1@example.com","password":"not the password!"}"#).status == 401)
+        }
+        func login(_ email: String) throws -> Int {
+            try Self.post(s, "/api/v1/auth/login", #"{"email":"\#(email)","password":"a perfectly fine password"}"#).status
+        }
+        #expect(try login("victim1@example.com") == 429)
+        // Spellings that are the same address under NFKC and case folding share the lock...
+        for same in ["VICTIM1@EXAMPLE.COM", "\u{FF56}\u{FF49}\u{FF43}\u{FF54}\u{FF49}\u{FF4D}\u{FF11}@example.com"] {
+            #expect(try login(same) == 429, "\(same)")
+        }
+        // ...and one that is another address (U+0130 folds to i + U+0307) reaches no account.
+        for other in ["v\u{0130}ctim1@example.com", "V\u{0130}CT\u{0130}M1@example.com"] {
+            #expect(try login(other) == 401, "\(other)")
+        }
+        // The Kelvin sign is a K; NFD and NFC forms are one address.
+        #expect(try login("\u{212A}elly@example.com") == 200)
+        #expect(try login("jose\u{0301}@example.com") == 200)
+        let decomposed = "JOSE\u{0301}@example.com"
+        let twice = try Self.post(s, "/api/v1/auth/register", #"{"email":"\#(decomposed)","password":"a perfectly fine password"}"#)
+        #expect(twice.status == 409, "\(twice.text)")
+        // Invisible characters make look-alike addresses: refused.
+        for hidden in ["vic\u{200B}tim1@example.com", "victim1\u{202E}@example.com"] {
+            #expect(try Self.post(s, "/api/v1/auth/register", #"{"email":"\#(hidden)","password":"a perfectly fine password"}"#).status == 400)
+        }
+    }
+
     @Test func loginsAreThrottledPerAccountAndUnknownEmailsCostTheSameTime() throws {
         let url = try DatabaseTests.freshDatabase()
         do {

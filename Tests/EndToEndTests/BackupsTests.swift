@@ -25,9 +25,9 @@ import Testing
 
     /// Realistic rows in every table of the schema.
     static let fixture = """
-        INSERT INTO users (id, email, password_hash, role) VALUES
-          ('00000000-0000-0000-0000-0000000000a1', 'ann@example.com', repeat('h', 60), 'admin'),
-          ('00000000-0000-0000-0000-0000000000b2', 'bob@example.com', repeat('h', 60), 'user');
+        INSERT INTO users (id, email, email_key, password_hash, role) VALUES
+          ('00000000-0000-0000-0000-0000000000a1', 'ann@example.com', 'ann@example.com', repeat('h', 60), 'admin'),
+          ('00000000-0000-0000-0000-0000000000b2', 'bob@example.com', 'bob@example.com', repeat('h', 60), 'user');
         INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at, ip, user_agent)
           VALUES ('00000000-0000-0000-0000-0000000000a1', repeat('a', 64), gen_random_uuid(), now() + interval '1 day', '10.0.0.1', 'curl/8 "quoted"\ttab');
         INSERT INTO assets (symbol, name, sector, asset_class, currency, market_cap) VALUES ('AAA', 'Alpha, Inc.', 'Tech', 'equity', 'USD', 1e12),

@@ -21,7 +21,7 @@ import Foundation
     static let match = "00000000-0000-0000-0000-000000000040"
 
     static let fixtures = """
-        INSERT INTO users (id, email, password_hash) VALUES ('\(owner)', 'owner@example.com', repeat('x', 60));
+        INSERT INTO users (id, email, email_key, password_hash) VALUES ('\(owner)', 'owner@example.com', 'owner@example.com', repeat('x', 60));
         INSERT INTO assets (symbol, name, asset_class, currency) VALUES ('AAA', 'A Corp', 'equity', 'USD');
         INSERT INTO prices (asset_id, date, close) SELECT id, '2026-01-02', 10 FROM assets WHERE symbol = 'AAA';
         INSERT INTO projects (id, owner_id, name) VALUES ('\(project)', '\(owner)', 'Books');
@@ -37,10 +37,11 @@ import Foundation
         """
 
     static let violations: [(String, String, String)] = [
-        ("user email format", "INSERT INTO users (email, password_hash) VALUES ('not-an-email', repeat('x', 60))", "23514"),
-        ("user role", "INSERT INTO users (email, password_hash, role) VALUES ('r@x.io', repeat('x', 60), 'root')", "23514"),
-        ("user email unique ignoring case", "INSERT INTO users (email, password_hash) VALUES ('OWNER@example.com', repeat('x', 60))", "23505"),
-        ("user password hash present", "INSERT INTO users (email, password_hash) VALUES ('p@x.io', '')", "23514"),
+        ("user email format", "INSERT INTO users (email, email_key, password_hash) VALUES ('not-an-email', 'not-an-email', repeat('x', 60))", "23514"),
+        ("user role", "INSERT INTO users (email, email_key, password_hash, role) VALUES ('r@x.io', 'r@x.io', repeat('x', 60), 'root')", "23514"),
+        ("user email key unique", "INSERT INTO users (email, email_key, password_hash) VALUES ('OWNER@example.com', 'owner@example.com', repeat('x', 60))", "23505"),
+        ("user email key present", "INSERT INTO users (email, password_hash) VALUES ('k@x.io', repeat('x', 60))", "23502"),
+        ("user password hash present", "INSERT INTO users (email, email_key, password_hash) VALUES ('p@x.io', 'p@x.io', '')", "23514"),
         ("refresh token hash format", "INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at) VALUES ('\(owner)', 'abc', gen_random_uuid(), now() + interval '1 day')", "23514"),
         ("refresh token expiry", "INSERT INTO refresh_tokens (user_id, token_hash, family_id, expires_at) VALUES ('\(owner)', repeat('a', 64), gen_random_uuid(), now() - interval '1 day')", "23514"),
         ("asset symbol format", "INSERT INTO assets (symbol, name, asset_class, currency) VALUES ('aaa b', 'x', 'equity', 'USD')", "23514"),
@@ -173,7 +174,7 @@ import Foundation
             let after = try c.query("SELECT updated_at FROM projects WHERE id = \(Self.project)::uuid").first!.decode("updated_at", as: Date.self)
             #expect(after == before, "the trigger overrides a stale updated_at with the transaction time")
             try c.execute(unsafeSQL: "UPDATE users SET deleted_at = now() WHERE id = '\(Self.owner)'")
-            try c.execute(unsafeSQL: "INSERT INTO users (email, password_hash) VALUES ('Owner@Example.com', repeat('y', 60))")
+            try c.execute(unsafeSQL: "INSERT INTO users (email, email_key, password_hash) VALUES ('Owner@Example.com', 'owner@example.com', repeat('y', 60))")
         }
     }
 

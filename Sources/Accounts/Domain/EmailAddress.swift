@@ -1,3 +1,4 @@
+import Foundation
 import SystemSupport
 
 /// An email address as accounts store it: trimmed, the domain lower-cased (the local part keeps
@@ -7,6 +8,11 @@ public enum EmailAddress {
     public static func normalize(_ raw: String) -> Result<String, Problem> {
         let trimmed = raw.trimmingWhitespace()
         guard !trimmed.isEmpty else { return .failure(.init("is required")) }
+        // Invisible format characters (zero-width joiners, bidi controls, BOM) make addresses
+        // that look alike and are not: refused.
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .format }) else {
+            return .failure(.init("must not contain invisible formatting characters (zero-width or bidi controls)"))
+        }
         guard trimmed.unicodeScalars.count <= 254 else { return .failure(.init("must be at most 254 characters")) }
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return .failure(.init("must contain exactly one @")) }
@@ -24,6 +30,14 @@ public enum EmailAddress {
             return .failure(.init("must have a domain like example.com"))
         }
         return .success("\(local)@\(domain)")
+    }
+
+    /// The identity key of a normalised address, the one rule the code and the database share
+    /// (stored in users.email_key, unique): compatibility composition (NFKC: full-width letters
+    /// and the Kelvin sign become plain ones, NFD and NFC forms one), then Unicode case
+    /// folding, then NFKC again.
+    public static func key(_ email: String) -> String {
+        email.precomposedStringWithCompatibilityMapping.folding(options: [.caseInsensitive], locale: nil).precomposedStringWithCompatibilityMapping
     }
 
     public struct Problem: Error, Equatable {

@@ -22,11 +22,23 @@ enum UserRepository: StatementCatalog {
     static let columns = "id, email, role, is_active, password_hash, created_at, last_login_at"
 
     static func insert(email: String, passwordHash: String, role: String) -> PostgresQuery {
-        "INSERT INTO users (email, password_hash, role) VALUES (\(email), \(passwordHash), \(role)) RETURNING \(unsafeSQL: columns)"
+        """
+        INSERT INTO users (email, email_key, password_hash, role) VALUES (\(email), \(EmailAddress.key(email)), \(passwordHash), \(role))
+        RETURNING \(unsafeSQL: columns)
+        """
     }
 
+    /// The live account of an address, by its identity key (EmailAddress.key).
     static func byEmail(_ email: String) -> PostgresQuery {
-        "SELECT \(unsafeSQL: columns) FROM users WHERE lower(email) = lower(\(email)) AND deleted_at IS NULL"
+        "SELECT \(unsafeSQL: columns) FROM users WHERE email_key = \(EmailAddress.key(email)) AND deleted_at IS NULL"
+    }
+
+    /// Accounts whose address is not plain ASCII: their key is the Swift rule's, written once
+    /// at start (migration 0008 could only fold them with SQL's lower()).
+    static let nonASCII = "SELECT id, email, email_key FROM users WHERE email ~ '[^\\x01-\\x7F]'"
+
+    static func setKey(_ id: UUID, _ key: String) -> PostgresQuery {
+        "UPDATE users SET email_key = \(key) WHERE id = \(id) AND email_key <> \(key)"
     }
 
     static func byID(_ id: UUID, forUpdate: Bool = false) -> PostgresQuery {
@@ -67,7 +79,7 @@ enum UserRepository: StatementCatalog {
 
     static var statements: [PostgresQuery] {
         let id = UUID()
-        return [insert(email: "a@b.c", passwordHash: "x", role: "user"), byEmail("a@b.c"), byID(id), byID(id, forUpdate: true),
+        return [insert(email: "a@b.c", passwordHash: "x", role: "user"), byEmail("a@b.c"), PostgresQuery(unsafeSQL: nonASCII), setKey(id, "a@b.c"), byID(id), byID(id, forUpdate: true),
                 setPasswordHash(id, "x"), recordLogin(id), update(id, role: nil, active: nil), page(after: ("2026-01-01 00:00:00+00", id), limit: 1),
                 authState(user: id, session: id)]
     }

@@ -69,9 +69,11 @@ final class AuthService: Sendable {
 
     func login(email raw: String, password: String, info: RequestInfo) throws -> TokenPair {
         let email = (try? Self.normalizedEmail(raw)) ?? raw.trimmingWhitespace()
-        let key = email.lowercased()
-        try checkThrottle(key: key, ip: info.ip)
         let user = try pool.transaction { tx in try tx.query(UserRepository.byEmail(email)).first.map(UserRecord.decode) }
+        // The throttle counts failures of the account itself once it is known, however its
+        // address was typed; of the typed address's key otherwise.
+        let key = user.map { "user:" + $0.id.uuidString.lowercased() } ?? EmailAddress.key(email)
+        try checkThrottle(key: key, ip: info.ip)
         guard let user else {
             // Same work as a wrong password, so timing does not tell which emails exist.
             config.hasher.verifyNothing(password)
