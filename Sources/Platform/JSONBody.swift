@@ -14,7 +14,9 @@ public enum JSONBody {
     /// - 415 UNSUPPORTED_MEDIA_TYPE unless Content-Type is application/json (or +json);
     /// - 400 VALIDATION_ERROR for malformed JSON, a missing field, a wrong type or a null, with
     ///   the field's path ("items[2].amount") in `details`;
-    /// - for `StrictDecodable` types, 400 naming every unknown top-level field.
+    /// - for `StrictDecodable` types, 400 naming every unknown top-level field;
+    /// - 400 naming every string (key or value) that holds U+0000, which PostgreSQL text
+    ///   cannot store.
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingWhitespace() } ?? ""
@@ -34,6 +36,12 @@ public enum JSONBody {
                                           message: "The body has unknown fields")
             }
         }
+        // PostgreSQL text cannot hold U+0000: refused here, by field, before anything is
+        // stored or cut short at it.
+        if JSONPaths.mayHoldNUL(request.body), let paths = JSONPaths.scan(request.body)?.stringsWithNUL, !paths.isEmpty {
+            throw AppError.validation(paths.map { FieldIssue(field: $0, issue: "must not contain the NUL character (\\u0000)") },
+                                      message: "Text cannot contain the NUL character")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
         } catch let e as DecodingError {
@@ -52,12 +60,12 @@ public enum JSONBody {
     /// Double is wrong for any field; otherwise each number that is not a plain Int64 is
     /// replaced by 0 in turn, and the one whose replacement gets past this failure is it.
     static func numberIssue<T: Decodable>(_ type: T.Type, _ body: [UInt8]) -> FieldIssue? {
-        guard let numbers = JSONNumbers.scan(body) else { return nil }
-        func field(_ n: JSONNumbers.Number) -> String { n.path.isEmpty ? "body" : n.path }
-        if let huge = numbers.first(where: { !JSONNumbers.isFiniteDouble(body[$0.range]) }) {
+        guard let numbers = JSONPaths.numbers(body) else { return nil }
+        func field(_ n: JSONPaths.Number) -> String { n.path.isEmpty ? "body" : n.path }
+        if let huge = numbers.first(where: { !JSONPaths.isFiniteDouble(body[$0.range]) }) {
             return FieldIssue(field: field(huge), issue: "is out of range")
         }
-        let suspects = numbers.filter { !JSONNumbers.isInt64(body[$0.range]) }
+        let suspects = numbers.filter { !JSONPaths.isInt64(body[$0.range]) }
         for n in suspects.prefix(maxNumberProbes) {
             var probe = body
             probe.replaceSubrange(n.range, with: [UInt8(ascii: "0")])

@@ -36,6 +36,16 @@ import HTTPServer
         #expect(try JSONBody.decode(Loose.self, from: request(#"{"customer":"c","extra":1}"#)).customer == "c", "non-strict types ignore extras")
     }
 
+    /// PostgreSQL text cannot hold U+0000: every string holding it, key or value, is named.
+    @Test func nulInAnyStringIsRefusedByField() {
+        let e = failure(Order.self, request(#"{"customer":"a\u0000b","lines":[{"sku":"x\u0000","quantity":1}],"note":"fine \\u0000 is text"}"#))
+        #expect(e?.code == .validationError)
+        #expect(e?.details.map(\.field) == ["customer", "lines[0].sku"], "\(String(describing: e?.details))")
+        let key = failure(Loose.self, request(#"{"customer":"c","settings":{"a\u0000":"v"}}"#))
+        #expect(key?.details.map(\.field) == ["settings.a\\u0000"], "\(String(describing: key?.details))")
+        #expect(failure(Loose.self, request(#"{"customer":"c\u0001"}"#)) == nil, "other escapes are text")
+    }
+
     @Test func contentTypeMustBeJSON() {
         #expect(failure(Order.self, request("{}", contentType: "text/plain"))?.code == .unsupportedMediaType)
         #expect(failure(Order.self, request("{}", contentType: ""))?.status.code == 415)
@@ -67,11 +77,11 @@ import HTTPServer
 
     @Test func numberScannerFindsPathsAndRefusesMalformedJSON() {
         let body = Array(#"{"a":[1,{"b":-2.5e3}],"c":{"d":[[7]]},"s":"1,2","t":true,"n":null}"#.utf8)
-        let numbers = JSONNumbers.scan(body)
+        let numbers = JSONPaths.numbers(body)
         #expect(numbers?.map(\.path) == ["a[0]", "a[1].b", "c.d[0][0]"])
         #expect(numbers.map { $0.map { String(decoding: body[$0.range], as: UTF8.self) } } == ["1", "-2.5e3", "7"])
         for bad in ["{", "{\"a\":}", "[1,]", "{\"a\":1} x", "tru", String(repeating: "[", count: 300) + String(repeating: "]", count: 300)] {
-            #expect(JSONNumbers.scan(Array(bad.utf8)) == nil, "\(bad)")
+            #expect(JSONPaths.numbers(Array(bad.utf8)) == nil, "\(bad)")
         }
     }
 

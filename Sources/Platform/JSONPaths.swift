@@ -1,29 +1,57 @@
-/// Finds the numbers in a JSON document with the path of each ("lines[2].quantity"), so that a
-/// number the decoder refused (a fraction for an integer field, a value beyond Int64 or
-/// Double) can be reported against its field. The decoder in use reports such numbers only
-/// as "not valid JSON" with no path. Nil when the text is not well-formed JSON.
-enum JSONNumbers {
+/// Finds, in a JSON document, the path of each number and of each string (key or value) that
+/// holds an escaped NUL ("lines[2].quantity"), so that what the decoder refused without a path
+/// (a fraction for an integer field, a value beyond Int64 or Double) or what PostgreSQL text
+/// cannot hold (U+0000) can be reported against its field. Nil when the text is not
+/// well-formed JSON.
+enum JSONPaths {
     struct Number {
         var path: String
         var range: Range<Int>
     }
 
-    static func scan(_ b: [UInt8], maxDepth: Int = 256) -> [Number]? {
-        var i = 0
+    struct Found {
         var numbers: [Number] = []
+        /// Paths of strings holding \u0000; a key's path ends with the key itself.
+        var stringsWithNUL: [String] = []
+    }
+
+    static func numbers(_ b: [UInt8], maxDepth: Int = 256) -> [Number]? { scan(b, maxDepth: maxDepth)?.numbers }
+
+    /// Whether the text holds the escape \u0000 at all (a quick test before a scan).
+    static func mayHoldNUL(_ b: [UInt8]) -> Bool {
+        let pattern = Array(#"\u0000"#.utf8)
+        guard b.count >= pattern.count else { return false }
+        var i = 0
+        while i <= b.count - pattern.count {
+            if b[i] == 0x5C && b[i + 1] == 0x75 && b[i + 2] == 0x30 && b[i + 3] == 0x30 && b[i + 4] == 0x30 && b[i + 5] == 0x30 { return true }
+            i += 1
+        }
+        return false
+    }
+
+    static func scan(_ b: [UInt8], maxDepth: Int = 256) -> Found? {
+        var i = 0
+        var found = Found()
 
         func skipSpace() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
-        func string() -> String? {
+        /// A string's raw text, and whether it holds an escaped NUL.
+        func string() -> (text: String, nul: Bool)? {
             guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
             i += 1
             let start = i
+            var nul = false
             while i < b.count, b[i] != UInt8(ascii: "\"") {
                 if b[i] < 0x20 { return nil }
-                i += b[i] == UInt8(ascii: "\\") ? 2 : 1
+                if b[i] == UInt8(ascii: "\\") {
+                    if i + 5 < b.count, b[i + 1] == 0x75, b[(i + 2)...(i + 5)].allSatisfy({ $0 == 0x30 }) { nul = true }
+                    i += 2
+                } else {
+                    i += 1
+                }
             }
             guard i < b.count else { return nil }
             i += 1
-            return String(decoding: b[start..<(i - 1)], as: UTF8.self)
+            return (String(decoding: b[start..<(i - 1)], as: UTF8.self), nul)
         }
         func literal(_ word: String) -> Bool {
             let w = Array(word.utf8)
@@ -38,7 +66,7 @@ enum JSONNumbers {
             while i < b.count, (0x30...0x39).contains(b[i]) || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e")
                 || b[i] == UInt8(ascii: "E") || b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
             guard i > digitsStart else { return false }
-            numbers.append(Number(path: path, range: start..<i))
+            found.numbers.append(Number(path: path, range: start..<i))
             return true
         }
         func value(_ path: String, _ depth: Int) -> Bool {
@@ -52,11 +80,13 @@ enum JSONNumbers {
                 if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return true }
                 while true {
                     skipSpace()
-                    guard let key = string() else { return false }
+                    guard let (key, nul) = string() else { return false }
+                    let keyPath = path.isEmpty ? key : path + "." + key
+                    if nul { found.stringsWithNUL.append(keyPath) }
                     skipSpace()
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
                     i += 1
-                    guard value(path.isEmpty ? key : path + "." + key, depth + 1) else { return false }
+                    guard value(keyPath, depth + 1) else { return false }
                     skipSpace()
                     guard i < b.count else { return false }
                     if b[i] == UInt8(ascii: "}") { i += 1; return true }
@@ -77,7 +107,10 @@ enum JSONNumbers {
                     guard b[i] == UInt8(ascii: ",") else { return false }
                     i += 1
                 }
-            case UInt8(ascii: "\""): return string() != nil
+            case UInt8(ascii: "\""):
+                guard let (_, nul) = string() else { return false }
+                if nul { found.stringsWithNUL.append(path.isEmpty ? "body" : path) }
+                return true
             case UInt8(ascii: "t"): return literal("true")
             case UInt8(ascii: "f"): return literal("false")
             case UInt8(ascii: "n"): return literal("null")
@@ -86,7 +119,7 @@ enum JSONNumbers {
         }
         guard value("", 0) else { return nil }
         skipSpace()
-        return i == b.count ? numbers : nil
+        return i == b.count ? found : nil
     }
 
     /// Whether the number text is a plain integer that fits Int64.
