@@ -82,6 +82,12 @@ public final class ConnectionPool: @unchecked Sendable {
         }
     }
 
+    /// A transaction scope on a connection the caller already holds (one that keeps a session
+    /// advisory lock, say), so that it never waits for a second connection of the same pool.
+    public func transaction<T>(on c: PostgresConnection, isolation: IsolationLevel = .readCommitted, _ body: (Transaction) throws -> T) throws -> T {
+        try runTransaction(on: c, isolation: isolation, body)
+    }
+
     /// The transaction scope on a given connection (the migrator's holds its advisory lock).
     func runTransaction<T>(on c: PostgresConnection, isolation: IsolationLevel, _ body: (Transaction) throws -> T) throws -> T {
         try c.execute(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.rawValue)")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Markets end to end: the real binary, a fresh database per test, the demo provider with a
@@ -26,6 +27,36 @@ import Testing
     static func counts(_ stats: [String: Any], _ key: String) -> (Int, Int, Int) {
         let c = stats[key] as? [String: Any] ?? [:]
         return (c["inserted"] as? Int ?? -1, c["updated"] as? Int ?? -1, c["unchanged"] as? Int ?? -1)
+    }
+
+    /// Sixty parallel triggers while a refresh runs: each is answered 409 at once (this
+    /// instance holds the lock), none waits on the job pool, and the running job's heartbeat
+    /// never misses its connection.
+    @Test func parallelTriggersDuringARunAreAnswered409WithoutJammingThePool() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let s = try Self.server(url, ["REFRESH_FAULT_INJECTION": "pause_before_commit", "JOB_HEARTBEAT_INTERVAL": "200ms"])
+        defer { s.stop() }
+        let started = try s.request("POST", "/admin/refresh", headers: Self.auth)
+        #expect(started.status == 202, "\(started.text)")
+        let statuses = Mutex<[Int]>([])
+        let began = Date()
+        // Sixty threads at once (concurrentPerform would run as many as there are cores).
+        let group = DispatchGroup()
+        for _ in 0..<60 {
+            group.enter()
+            Thread.detachNewThread {
+                let status = (try? s.request("POST", "/admin/refresh", headers: Self.auth).status) ?? -1
+                statuses.withLock { $0.append(status) }
+                group.leave()
+            }
+        }
+        group.wait()
+        let took = Date().timeIntervalSince(began)
+        let all = statuses.withLock { $0 }
+        #expect(all.allSatisfy { $0 == 409 }, "\(all.sorted())")
+        print("60 parallel triggers answered in \(took) s")
+        #expect(took < 10, "answered at once, not after pool timeouts: \(took) s")
+        for bad in ["job heartbeat failed", "job queue unavailable", "DATABASE_UNAVAILABLE"] { #expect(!s.log.contains(bad), "\(bad)") }
     }
 
     /// A digest of every market table, to prove that a failed refresh changed nothing.

@@ -58,21 +58,15 @@ extension JobRunner {
         guard let job = scheduledJobs.first(where: { $0.name == name }) else { throw AppError(.notFound, "No scheduled job \(name)") }
         let handoff = Handoff<ScheduledStart>()
         let hand = handoff.put
-        let pool = self.pool
         try OSThread.spawn(name: "job-\(name)") { [self] in
             do {
-                try pool.withConnection { c in
-                    let key = Self.lockKey(job.name)
-                    guard try c.query("SELECT pg_try_advisory_lock(\(key)) AS locked").first!.decode("locked", as: Bool.self) else {
-                        let running = try pool.transaction { tx in try JobRepository.list(tx, job: name, status: "running", beforeID: nil, limit: 1).first?.id }
-                        hand(.success(.busy(runningID: running)))
-                        return
-                    }
-                    defer { _ = try? c.query("SELECT pg_advisory_unlock(\(key))") }
-                    let id = try pool.transaction { tx in try JobRepository.startRun(tx, job: job.name, kind: job.kind, trigger: trigger, worker: instance) }
+                let outcome = try withJobLock(job.name) { c, started in
+                    let id = try pool.transaction(on: c) { tx in try JobRepository.startRun(tx, job: job.name, kind: job.kind, trigger: trigger, worker: instance) }
+                    started(id)
                     hand(.success(.started(id)))
                     execute(id: id, job: job.name, payload: payload, timeoutMs: nil, trace: nil, body: job.body)
                 }
+                if case .busy(let running) = outcome { hand(.success(.busy(runningID: running))) }
             } catch {
                 hand(.failure(error))
             }

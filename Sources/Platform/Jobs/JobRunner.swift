@@ -33,6 +33,9 @@ public final class JobRunner: Sendable {
     let instance: String
     private let state = Mutex(State())
     let signal = ConditionLock()
+    /// Scheduled jobs whose advisory lock this instance holds or is taking, with the run's id
+    /// once it has one: a second trigger here is answered from memory, without a connection.
+    let heldLocks = Mutex<[String: Int64?]>([:])
 
     struct State {
         var scheduled: [ScheduledJob] = []

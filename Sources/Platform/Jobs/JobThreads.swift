@@ -59,21 +59,52 @@ extension JobRunner {
     @discardableResult
     func runLocked(_ job: ScheduledJob, tickStartMs: Int64?, trigger: String) -> String? {
         do {
-            return try pool.withConnection { c -> String? in
-                let key = Self.lockKey(job.name)
-                guard try c.query("SELECT pg_try_advisory_lock(\(key)) AS locked").first!.decode("locked", as: Bool.self) else { return nil }
-                defer { _ = try? c.query("SELECT pg_advisory_unlock(\(key))") }
-                let id = try pool.transaction { tx -> Int64? in
+            let outcome = try withJobLock(job.name) { c, started -> String? in
+                let id = try pool.transaction(on: c) { tx -> Int64? in
                     if let tickStartMs, try JobRepository.ranSince(tx, job: job.name, sinceMs: tickStartMs) { return nil }
                     return try JobRepository.startRun(tx, job: job.name, kind: job.kind, trigger: trigger, worker: instance)
                 }
                 guard let id else { return nil }
+                started(id)
                 execute(id: id, job: job.name, payload: "{}", timeoutMs: nil, trace: nil, body: job.body)
-                return try pool.transaction { tx in try JobRepository.find(tx, id: id)?.status }
+                return try pool.transaction(on: c) { tx in try JobRepository.find(tx, id: id)?.status }
             }
+            if case .ran(let status) = outcome { return status }
+            return nil
         } catch {
             logger.error("scheduled job could not run", metadata: ["job": .string(job.name), "error": .string(String(reflecting: error))])
             return "failed"
+        }
+    }
+
+    enum LockOutcome<T> {
+        case ran(T)
+        /// Another run holds the lock (here or on another instance); its id when known.
+        case busy(runningID: Int64?)
+    }
+
+    /// Runs `body` holding the scheduled job's advisory lock, on the one connection that holds
+    /// it: every statement of the lock's owner goes through that connection, so a trigger never
+    /// waits for a second connection of the pool it is holding one of (60 parallel triggers
+    /// jammed the job pool that way). A trigger while this instance holds or is taking the lock
+    /// is answered from memory without a connection; `started` records the run's id for those
+    /// answers.
+    func withJobLock<T>(_ name: String, _ body: (PostgresConnection, (Int64) -> Void) throws -> T) throws -> LockOutcome<T> {
+        let known: Int64?? = heldLocks.withLock { held in
+            if let id = held[name] { return .some(id) }
+            held[name] = .some(nil)
+            return .none
+        }
+        if let id = known { return .busy(runningID: id) }
+        defer { _ = heldLocks.withLock { $0.removeValue(forKey: name) } }
+        return try pool.withConnection { c -> LockOutcome<T> in
+            let key = Self.lockKey(name)
+            guard try c.query("SELECT pg_try_advisory_lock(\(key)) AS locked").first!.decode("locked", as: Bool.self) else {
+                let running = try pool.transaction(on: c) { tx in try JobRepository.list(tx, job: name, status: "running", beforeID: nil, limit: 1).first?.id }
+                return .busy(runningID: running)
+            }
+            defer { _ = try? c.query("SELECT pg_advisory_unlock(\(key))") }
+            return .ran(try body(c) { id in self.heldLocks.withLock { $0[name] = .some(id) } })
         }
     }
 
