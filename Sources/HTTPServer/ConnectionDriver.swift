@@ -148,13 +148,13 @@ extension EventLoop: RoutePlanner {
     }
 
     /// Connects a response stream to this loop and runs its producer, if it has one, on a
-    /// worker. A producer that throws fails the stream (the body is cut short visibly); one
+    /// stream thread (never a request worker: it waits there while its reader is slow). A producer that throws fails the stream (the body is cut short visibly); one
     /// that returns without finishing finishes it.
     private func startStream(_ c: Connection, _ stream: ResponseStream, _ sequence: UInt64) {
         stream.attach(LoopWaker(handle: handle, fd: c.fd, connectionID: c.id, sequence: sequence))
         guard let producer = stream.producer else { return }
         let logger = ctx.logger
-        let accepted = ctx.pool.submit {
+        let accepted = ctx.streams.submit {
             do {
                 try producer(stream)
                 stream.finish()

@@ -25,6 +25,10 @@ public final class HTTPServer: Sendable {
         public var eventLoops = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         public var workerThreads = 8
         public var workerQueueLimit = 1024
+        /// Threads running the producers of streamed responses (exports), apart from the
+        /// request workers: a producer waits for its slow reader here, never in the way of
+        /// other requests. The application admits at most this many streams at once.
+        public var streamThreads = 8
         public var backlog: Int32 = 1024
         public var limits = HTTPLimits()
         /// Let another process bind the same port (hand-over restarts). Off, a port already in
@@ -94,7 +98,15 @@ public final class HTTPServer: Sendable {
             closeAll()
             throw error
         }
-        let context = ServerContext(app: application, limits: config.limits, pool: pool, stats: stats, logger: logger)
+        let streams: WorkerPool
+        do {
+            streams = try WorkerPool(threads: config.streamThreads, queueLimit: config.streamThreads, name: "stream")
+        } catch {
+            pool.shutdown(wait: true)
+            closeAll()
+            throw error
+        }
+        let context = ServerContext(app: application, limits: config.limits, pool: pool, streams: streams, stats: stats, logger: logger)
         var threads: [OSThread] = []
         for (i, (fd, handle, epoll)) in loops.enumerated() {
             let stats = self.stats
@@ -116,6 +128,7 @@ public final class HTTPServer: Sendable {
                     close(epoll.fd)
                 }
                 pool.shutdown(wait: true)
+                streams.shutdown(wait: true)
                 throw error
             }
         }
@@ -158,6 +171,8 @@ public final class HTTPServer: Sendable {
         for h in r.handles { h.poke() }
         for t in r.loops { t.join() }
         r.context.pool.shutdown(wait: drained)
+        // Producers still writing to a slow reader were cancelled with their connections.
+        r.context.streams.shutdown(wait: drained)
         return drained
     }
 

@@ -7,6 +7,8 @@ final class ServerContext: Sendable {
     let app: any HTTPApplication
     let limits: HTTPLimits
     let pool: WorkerPool
+    /// Producers of streamed responses, apart from the request workers.
+    let streams: WorkerPool
     let stats: ServerStats
     let logger: Logger
     let bodyBudget: MemoryBudget
@@ -14,10 +16,11 @@ final class ServerContext: Sendable {
     /// 0 running, 1 draining (finish in-flight work, accept nothing), 2 stopping (close all now).
     let phase = Atomic<Int>(0)
 
-    init(app: any HTTPApplication, limits: HTTPLimits, pool: WorkerPool, stats: ServerStats, logger: Logger) {
+    init(app: any HTTPApplication, limits: HTTPLimits, pool: WorkerPool, streams: WorkerPool, stats: ServerStats, logger: Logger) {
         self.app = app
         self.limits = limits
         self.pool = pool
+        self.streams = streams
         self.stats = stats
         self.logger = logger
         bodyBudget = MemoryBudget(limit: limits.bodyMemoryBudgetBytes)

@@ -14,13 +14,13 @@ final class WorkerPool: @unchecked Sendable {
     private var threads: [OSThread] = []
     let capacity: Int
 
-    init(threads: Int, queueLimit: Int) throws {
+    init(threads: Int, queueLimit: Int, name: String = "worker") throws {
         capacity = max(1, queueLimit)
         ring = Array(repeating: nil, count: capacity)
         var started: [OSThread] = []
         for i in 0..<max(1, threads) {
             do {
-                started.append(try OSThread.spawn(name: "worker-\(i)") { [unowned self] in self.run() })
+                started.append(try OSThread.spawn(name: "\(name)-\(i)") { [unowned self] in self.run() })
             } catch {
                 // Stop the ones already running before giving up.
                 lock.lock()

@@ -67,6 +67,9 @@ public struct AppConfig: Sendable {
     public var gzipMinBytes = 1024
     public var gzipLevel: Int32 = 6
     public var enableTestRoutes = false
+    /// Streamed responses one principal may have open at once (STREAMS_PER_USER); the total is
+    /// `server.streamThreads`.
+    public var streamsPerUser = 2
     public var jobs = JobRunner.Configuration()
     /// Bearer token for /admin/* (operators, cron); nil disables it.
     public var adminAPIToken: String?
@@ -89,6 +92,8 @@ public struct AppConfig: Sendable {
         ConfigVariable("HTTP_THREADS", "0", "event-loop threads; 0 = one per core"),
         ConfigVariable("WORKER_THREADS", "8", "threads running handlers that may block (database calls)"),
         ConfigVariable("WORKER_QUEUE_LIMIT", "1024", "requests waiting for a worker before new ones get 503"),
+        ConfigVariable("STREAM_WORKERS", "8", "streamed responses (exports) at once, each with its own thread and database connection apart from the request workers; more get 503"),
+        ConfigVariable("STREAMS_PER_USER", "2", "streamed responses one account may have open at once; more get 429"),
         ConfigVariable("MAX_CONNECTIONS", "16384", "open connections before new ones get 503 (idle keep-alive connections are closed first to make room)"),
         ConfigVariable("MAX_CONNECTIONS_PER_CLIENT", "256", "open connections one client address may hold (503 beyond); 0 = no cap; TRUSTED_PROXIES are exempt"),
         ConfigVariable("REUSE_PORT", "false", "allow another process on the same port (SO_REUSEPORT hand-over restarts); otherwise a busy port stops start-up"),
@@ -151,6 +156,8 @@ public struct AppConfig: Sendable {
         if threads > 0 { c.server.eventLoops = threads }
         c.server.workerThreads = try r.int("WORKER_THREADS", 1...1024) ?? 8
         c.server.workerQueueLimit = try r.int("WORKER_QUEUE_LIMIT", 1...1_000_000) ?? 1024
+        c.server.streamThreads = try r.int("STREAM_WORKERS", 1...256) ?? 8
+        c.streamsPerUser = try r.int("STREAMS_PER_USER", 1...256) ?? 2
         var limits = HTTPLimits()
         limits.maxConnections = try r.int("MAX_CONNECTIONS", 1...1_000_000) ?? limits.maxConnections
         limits.maxBodyBytes = try r.int("MAX_BODY_BYTES", 0...(1 << 34)) ?? limits.maxBodyBytes

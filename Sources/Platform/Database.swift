@@ -7,6 +7,10 @@ public final class Database: Sendable {
     public let migrations: [Migration]
     /// A one-connection pool for /ready, so a saturated main pool cannot delay the probe.
     private let probePool: ConnectionPool
+    /// Connections for streamed responses (an export reads one snapshot through a cursor for as
+    /// long as its reader takes), one per stream thread: a slow reader holds one of these,
+    /// never one that requests need.
+    public let streamPool: ConnectionPool
 
     public init(config: AppConfig, metrics: MetricsRegistry, logger: Logger) throws {
         let observer = DatabaseMetrics(registry: metrics, logger: logger)
@@ -19,6 +23,11 @@ public final class Database: Sendable {
         probe.connectTimeoutSeconds = 2
         probe.applicationName = "apiserver-probe"
         probePool = ConnectionPool(configuration: probe)
+        var streams = config.database
+        streams.poolSize = config.server.streamThreads
+        streams.maxOverflow = 0
+        streams.applicationName = "apiserver-streams"
+        streamPool = ConnectionPool(configuration: streams)
         migrations = try Migration.load(directory: config.migrationsDirectory)
         let pool = self.pool
         metrics.addCollector { text in
@@ -46,6 +55,7 @@ public final class Database: Sendable {
     public func shutdown() {
         pool.shutdown()
         probePool.shutdown()
+        streamPool.shutdown()
     }
 }
 

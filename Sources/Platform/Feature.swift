@@ -61,6 +61,8 @@ public final class AppServices: Sendable {
     public let rateLimiter: any RateLimiter
     /// Project authorization for features that keep data in projects (installed by accounts).
     public let projectAccess = ProjectAccess()
+    /// Streamed responses open at once (STREAM_WORKERS in all, STREAMS_PER_USER each).
+    public let streams: StreamAdmission
 
     public init(config: AppConfig, environment: Environment, logger: Logger) throws {
         self.config = config
@@ -72,5 +74,11 @@ public final class AppServices: Sendable {
         database = try Database(config: config, metrics: metrics, logger: logger)
         jobs = JobRunner(configuration: config.jobs, database: config.database, metrics: metrics, logger: logger)
         rateLimiter = RateLimiters.make(config: config.rateLimit, logger: logger)
+        streams = StreamAdmission(total: config.server.streamThreads, perPrincipal: config.streamsPerUser)
+        let streams = self.streams
+        metrics.addCollector { text in
+            text.header("http_streams_open", help: "Streamed responses (exports) being read, of STREAM_WORKERS.", type: "gauge")
+            text.sample("http_streams_open", Double(streams.inUse))
+        }
     }
 }

@@ -11,7 +11,7 @@ public enum TestRoutes {
     public static func register(_ routes: inout Routes, database: Database? = nil) throws {
         try registerStream(&routes)
         try registerJSON(&routes)
-        if let database { try registerDatabase(&routes, database.pool) }
+        if let database { try registerDatabase(&routes, database.pool, streams: database.streamPool) }
         struct Echo: Encodable {
             let bytes: Int
             let sha256: String
@@ -122,7 +122,7 @@ extension TestRoutes {
 
 extension TestRoutes {
     /// Routes that hold, probe and break database work, for pool and failure tests.
-    static func registerDatabase(_ routes: inout Routes, _ pool: ConnectionPool) throws {
+    static func registerDatabase(_ routes: inout Routes, _ pool: ConnectionPool, streams: ConnectionPool) throws {
         try routes.get("/__test/db/sleep", RouteOptions(access: .public)) { request, context in
             var q = QueryParameters(request)
             let ms = q.int("ms", default: 100, in: 0...30_000)
@@ -135,13 +135,14 @@ extension TestRoutes {
             try context.success(["pid": try pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self) }])
         }
         // `/__test/db/export?rows=N`: N CSV rows from a server-side cursor, one page at a
-        // time inside one transaction: memory stays flat however many rows.
+        // time inside one transaction on a stream connection, as an export reads: memory stays
+        // flat however many rows, and a slow reader holds a stream thread and connection only.
         try routes.get("/__test/db/export", RouteOptions(access: .public, timeoutMs: 0)) { request, _ in
             var q = QueryParameters(request)
             let rows = q.int("rows", default: 1000, in: 0...10_000_000)
             try q.validate()
             let stream = ResponseStream(capacity: 256 * 1024) { out in
-                try pool.transaction { tx in
+                try streams.transaction { tx in
                     try tx.query("DECLARE export CURSOR FOR SELECT g AS id, md5(g::text) AS digest FROM generate_series(1, \(rows)) g")
                     while true {
                         let page = try tx.query("FETCH 5000 FROM export")

@@ -32,7 +32,7 @@ public struct ReconciliationFeature: Feature {
         uploads = UploadService(pool: pool, access: access, maxBytes: config.uploadMaxBytes, metrics: metrics, logger: services.logger)
         jobs = ReconciliationJobService(pool: pool, access: access, jobs: services.jobs)
         review = ReviewService(pool: pool, access: access, metrics: metrics)
-        export = ExportService(pool: pool, access: access)
+        export = ExportService(pool: pool, streamPool: services.database.streamPool, access: access, streams: services.streams)
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {

@@ -8,12 +8,17 @@ import Postgres
 /// consistent snapshot. Rejected matches are left out; their records count as unmatched.
 final class ExportService: Sendable {
     let pool: ConnectionPool
+    /// The stream connections: an export holds one for as long as its reader takes.
+    let streamPool: ConnectionPool
     let access: ProjectAccess
+    let streams: StreamAdmission
     static let page = 5_000
 
-    init(pool: ConnectionPool, access: ProjectAccess) {
+    init(pool: ConnectionPool, streamPool: ConnectionPool, access: ProjectAccess, streams: StreamAdmission) {
         self.pool = pool
+        self.streamPool = streamPool
         self.access = access
+        self.streams = streams
     }
 
     func export(_ p: Principal, project: UUID, job id: UUID, json: Bool) throws -> ResponseStream {
@@ -22,12 +27,17 @@ final class ExportService: Sendable {
             return try ReconciliationJobService.load(tx, project: project, id: id)
         }
         guard job.status == "completed" else { throw AppError(.conflict, "The job is \(job.status); results can be exported once it completed") }
-        let pool = self.pool
-        return ResponseStream(capacity: 256 * 1024) { out in
+        let slot = try streams.admit(p.id)
+        let pool = streamPool
+        let stream = ResponseStream(capacity: 256 * 1024) { out in
+            defer { slot.release() }
             try pool.transaction { tx in
                 if json { try Self.json(tx, job, out) } else { try Self.csv(tx, job, out) }
             }
         }
+        // A stream that never starts (HEAD, a connection gone first) gives its slot back too.
+        stream.onCancel { slot.release() }
+        return stream
     }
 
     /// Reads `q` page by page through a cursor, handing each row to `row`, writing as it goes.
