@@ -52,7 +52,7 @@ let package = Package(
         ]),
 
         .target(name: "Reconciliation", dependencies: [
-            "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+            "Platform", "HTTPServer", "Postgres", "Crypto", "SystemSupport", "CSystem", .product(name: "Logging", package: "swift-log"),
         ]),
         // Generated reconciliation data with known truth, for tests, benchmarks and `apiserver demo`.
         .target(name: "ReconciliationFixtures", dependencies: ["Reconciliation", "SystemSupport"]),

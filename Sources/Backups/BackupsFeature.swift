@@ -54,7 +54,10 @@ public struct BackupsFeature: Feature {
         }
         try routes.post("/admin/backups", RouteOptions(access: .admin, doc: RouteDoc(
             "Take a backup now: 202 with the job run id (GET /admin/jobs/:id follows it); 409 while one runs", tag: "backups", status: 202,
-            data: .object([("run_id", .integer(minimum: 1))], required: ["run_id"])))) { _, context in
+            data: .object([("run_id", .integer(minimum: 1))], required: ["run_id"])))) { request, context in
+            var q = QueryParameters(request)
+            q.allowOnly([])
+            try q.validate()
             guard config.key != nil else { throw AppError(.serviceUnavailable, "Backups need BACKUP_ENCRYPTION_KEY") }
             switch try jobs.startRun(Self.job, payload: #"{"trigger":"manual"}"#, trigger: "api") {
             case .started(let id): return try context.success(["run_id": id], status: .accepted)

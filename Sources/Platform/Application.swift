@@ -57,6 +57,7 @@ public final class Application: HTTPApplication {
             cors,
             RateLimitMiddleware(config: config.rateLimit, limiter: limiter, identity: identity, registry: metrics),
             ErrorMiddleware(),
+            ContentEncodingMiddleware(),
             AuthMiddleware(authenticators: (config.adminAPIToken.map { [AdminTokenAuthenticator(token: $0)] } ?? []) + authenticators),
         ]
         chain = MiddlewareChain(middleware, terminal: Self.route)

@@ -16,7 +16,7 @@ public enum JSONBody {
     ///   the field's path ("items[2].amount") in `details`;
     /// - for `StrictDecodable` types, 400 naming every unknown top-level field;
     /// - 400 naming every string (key or value) that holds U+0000, which PostgreSQL text
-    ///   cannot store.
+    ///   cannot store, and every key given twice in one object.
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingWhitespace() } ?? ""
@@ -36,11 +36,17 @@ public enum JSONBody {
                                           message: "The body has unknown fields")
             }
         }
-        // PostgreSQL text cannot hold U+0000: refused here, by field, before anything is
-        // stored or cut short at it.
-        if JSONPaths.mayHoldNUL(request.body), let paths = JSONPaths.scan(request.body)?.stringsWithNUL, !paths.isEmpty {
-            throw AppError.validation(paths.map { FieldIssue(field: $0, issue: "must not contain the NUL character (\\u0000)") },
-                                      message: "Text cannot contain the NUL character")
+        // PostgreSQL text cannot hold U+0000, and a key given twice leaves which value counts
+        // to the parser: both refused here, by field, before anything is stored.
+        if let found = JSONPaths.scan(request.body) {
+            if !found.stringsWithNUL.isEmpty {
+                throw AppError.validation(found.stringsWithNUL.map { FieldIssue(field: $0, issue: "must not contain the NUL character (\\u0000)") },
+                                          message: "Text cannot contain the NUL character")
+            }
+            if !found.duplicateKeys.isEmpty {
+                throw AppError.validation(found.duplicateKeys.map { FieldIssue(field: $0, issue: "appears more than once") },
+                                          message: "The body names a field twice")
+            }
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))

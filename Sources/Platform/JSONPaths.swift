@@ -13,21 +13,11 @@ enum JSONPaths {
         var numbers: [Number] = []
         /// Paths of strings holding \u0000; a key's path ends with the key itself.
         var stringsWithNUL: [String] = []
+        /// Paths of keys that appear twice in one object (which value counts is anyone's guess).
+        var duplicateKeys: [String] = []
     }
 
     static func numbers(_ b: [UInt8], maxDepth: Int = 256) -> [Number]? { scan(b, maxDepth: maxDepth)?.numbers }
-
-    /// Whether the text holds the escape \u0000 at all (a quick test before a scan).
-    static func mayHoldNUL(_ b: [UInt8]) -> Bool {
-        let pattern = Array(#"\u0000"#.utf8)
-        guard b.count >= pattern.count else { return false }
-        var i = 0
-        while i <= b.count - pattern.count {
-            if b[i] == 0x5C && b[i + 1] == 0x75 && b[i + 2] == 0x30 && b[i + 3] == 0x30 && b[i + 4] == 0x30 && b[i + 5] == 0x30 { return true }
-            i += 1
-        }
-        return false
-    }
 
     static func scan(_ b: [UInt8], maxDepth: Int = 256) -> Found? {
         var i = 0
@@ -78,11 +68,13 @@ enum JSONPaths {
                 i += 1
                 skipSpace()
                 if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return true }
+                var keys = Set<String>()
                 while true {
                     skipSpace()
                     guard let (key, nul) = string() else { return false }
                     let keyPath = path.isEmpty ? key : path + "." + key
                     if nul { found.stringsWithNUL.append(keyPath) }
+                    if !keys.insert(key).inserted { found.duplicateKeys.append(keyPath) }
                     skipSpace()
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
                     i += 1

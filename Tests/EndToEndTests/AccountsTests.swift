@@ -89,7 +89,7 @@ import Testing
         #expect(try Self.auditCount(url, "auth.logout") == 1 && Self.auditCount(url, "auth.logout_all") == 1)
         #expect(try Self.auditCount(url, "auth.password_changed") == 1)
         #expect(try Self.auditCount(url, "auth.login") == 7)
-        #expect(try Self.auditCount(url, "auth.login_failed") == 1)
+        #expect(try Self.auditCount(url, "auth.login_failed") == 1 && Self.auditCount(url, "auth.password_change_failed") == 1)
         // A tampered token is refused with the invalid_token challenge.
         let tampered = String(first.access.dropLast(2)) + (first.access.hasSuffix("AA") ? "BB" : "AA")
         let refused = try Self.get(s, "/api/v1/auth/me", token: tampered)
@@ -163,6 +163,18 @@ import Testing
         let decomposed = "JOSE\u{0301}@example.com"
         let twice = try Self.post(s, "/api/v1/auth/register", #"{"email":"\#(decomposed)","password":"a perfectly fine password"}"#)
         #expect(twice.status == 409, "\(twice.text)")
+        // A stolen access token does not buy unlimited guesses at the password either.
+        let kelly = try Self.login(s, "kelly@example.com")
+        func change(_ current: String) throws -> Int {
+            try Self.post(s, "/api/v1/auth/change-password", #"{"current_password":"\#(current)","new_password":"a brand new passphrase"}"#,
+                          token: kelly.access).status
+        }
+        for _ in 0..<5 { #expect(try change("not the password!") == 400) }
+        #expect(try change("a perfectly fine password") == 429)
+        #expect(try login("kelly@example.com") == 429, "the same account's lock")
+        // A password is one password in NFC and NFD.
+        _ = try Self.register(s, "umlaut@example.com", "gr\u{00FC}ne h\u{00E4}user am see")
+        _ = try Self.login(s, "umlaut@example.com", "gru\u{0308}ne ha\u{0308}user am see")
         // Invisible characters make look-alike addresses: refused.
         for hidden in ["vic\u{200B}tim1@example.com", "victim1\u{202E}@example.com"] {
             #expect(try Self.post(s, "/api/v1/auth/register", #"{"email":"\#(hidden)","password":"a perfectly fine password"}"#).status == 400)

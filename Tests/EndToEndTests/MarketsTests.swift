@@ -265,6 +265,8 @@ import Testing
             (#"{"amount":"1.5","currency":"JPY","start_date":"2020-01-02"}"#, "amount"),
             (#"{"amount":"1.005","currency":"USD","start_date":"2020-01-02"}"#, "amount"),
             (#"{"amount":"2000000000000","currency":"USD","start_date":"2020-01-02"}"#, "amount"),
+            (#"{"amount":1e308,"currency":"USD","start_date":"2020-01-02"}"#, "amount"),
+            (#"{"amount":"1e308","currency":"USD","start_date":"2020-01-02"}"#, "amount"),
             (#"{"amount":"abc","currency":"USD","start_date":"2020-01-02"}"#, "amount"),
             (#"{"amount":"10","currency":"XYZ","start_date":"2020-01-02"}"#, "currency"),
             (#"{"amount":"10","currency":"USD","start_date":"2020-02-30"}"#, "start_date"),

@@ -41,6 +41,16 @@ import Logging
         #expect(call(try makeApp(), "/open").status == .ok)
     }
 
+    /// A body is read as sent: a declared coding other than identity is refused, not ignored.
+    @Test func contentEncodingsOtherThanIdentityGet415() throws {
+        let app = try makeApp()
+        for coding in ["br", "gzip", "identity, br"] {
+            let r = app.respond(to: Request(method: .GET, target: "/open", headers: [("Content-Encoding", coding)]))
+            #expect(r.status == .unsupportedMediaType, "\(coding)")
+        }
+        #expect(app.respond(to: Request(method: .GET, target: "/open", headers: [("Content-Encoding", "identity")])).status == .ok)
+    }
+
     @Test func missingOrInvalidCredentialsGet401WithAChallenge() throws {
         let app = try makeApp()
         let missing = call(app, "/mine")
@@ -52,6 +62,9 @@ import Logging
         }
         let notBearer = app.respond(to: Request(method: .GET, target: "/mine", headers: [("Authorization", "Basic dXNlcjpwYXNz")]))
         #expect(notBearer.status == .unauthorized)
+        // Two Authorization fields name no one, even when the first is a valid token.
+        let two = app.respond(to: Request(method: .GET, target: "/mine", headers: [("Authorization", "Bearer user-7"), ("Authorization", "Bearer other")]))
+        #expect(two.status == .unauthorized)
     }
 
     @Test func rolesAreEnforcedWith403() throws {

@@ -46,6 +46,11 @@ import HTTPServer
         #expect(failure(Loose.self, request(#"{"customer":"c\u0001"}"#)) == nil, "other escapes are text")
     }
 
+    @Test func aKeyGivenTwiceIsRefused() {
+        let e = failure(Loose.self, request(#"{"customer":"a","customer":"b","x":{"k":1,"k":2}}"#))
+        #expect(e?.details.map(\.field) == ["customer", "x.k"], "\(String(describing: e?.details))")
+    }
+
     @Test func contentTypeMustBeJSON() {
         #expect(failure(Order.self, request("{}", contentType: "text/plain"))?.code == .unsupportedMediaType)
         #expect(failure(Order.self, request("{}", contentType: ""))?.status.code == 415)

@@ -168,6 +168,24 @@ import Testing
         }
     }
 
+    /// The documented 16 KiB part-header limit holds whether the header arrives in one piece
+    /// or many (a 20 KiB header in one piece was accepted).
+    @Test func aPartHeaderPast16KiBIsRefusedHoweverItArrives() throws {
+        let body = Array(("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nX-Pad: " + String(repeating: "p", count: 20 * 1024)
+                          + "\r\n\r\nid\r\n1\r\n--b--\r\n").utf8)
+        for step in [body.count, 4096] {
+            var m = try #require(MultipartFileExtractor(contentType: "multipart/form-data; boundary=b"))
+            #expect(throws: MultipartFileExtractor.Failure.self, "step \(step)") {
+                var i = 0
+                while i < body.count {
+                    try m.feed(Array(body[i..<min(body.count, i + step)])) { _ in }
+                    i += step
+                }
+                try m.finish { _ in }
+            }
+        }
+    }
+
     @Test func missingOrUnterminatedFilePartsAreRefused() throws {
         #expect(MultipartFileExtractor(contentType: "multipart/form-data") == nil)
         #expect(MultipartFileExtractor(contentType: "text/csv; boundary=x") == nil)

@@ -8,11 +8,11 @@ enum AuditRepository: StatementCatalog {
     static func recentFailures(email: String, ip: String?, since: Date) -> PostgresQuery {
         """
         SELECT (SELECT count(*) FROM audit_logs WHERE resource_type = 'login' AND resource_id = \(email)
-                  AND action = 'auth.login_failed' AND occurred_at > \(since)) AS by_account,
+                  AND action IN ('auth.login_failed', 'auth.password_change_failed') AND occurred_at > \(since)) AS by_account,
                (SELECT min(occurred_at) FROM audit_logs WHERE resource_type = 'login' AND resource_id = \(email)
-                  AND action = 'auth.login_failed' AND occurred_at > \(since)) AS oldest_by_account,
-               (SELECT count(*) FROM audit_logs WHERE action = 'auth.login_failed' AND ip = \(ip)::inet AND occurred_at > \(since)) AS by_address,
-               (SELECT min(occurred_at) FROM audit_logs WHERE action = 'auth.login_failed' AND ip = \(ip)::inet AND occurred_at > \(since)) AS oldest_by_address
+                  AND action IN ('auth.login_failed', 'auth.password_change_failed') AND occurred_at > \(since)) AS oldest_by_account,
+               (SELECT count(*) FROM audit_logs WHERE action IN ('auth.login_failed', 'auth.password_change_failed') AND ip = \(ip)::inet AND occurred_at > \(since)) AS by_address,
+               (SELECT min(occurred_at) FROM audit_logs WHERE action IN ('auth.login_failed', 'auth.password_change_failed') AND ip = \(ip)::inet AND occurred_at > \(since)) AS oldest_by_address
         """
     }
 

@@ -49,7 +49,7 @@ final class AuthService: Sendable {
         if let problem = PasswordPolicy.problem(password, email: email) {
             throw AppError.validation([FieldIssue(field: "password", issue: problem)])
         }
-        let hash = try config.hasher.hash(password)
+        let hash = try config.hasher.hash(Self.typed(password))
         do {
             return try pool.transaction { tx in
                 guard let row = try tx.query(UserRepository.insert(email: email, passwordHash: hash, role: role)).first else {
@@ -80,11 +80,11 @@ final class AuthService: Sendable {
             try recordFailure(key: key, user: nil, info: info)
             throw Self.invalidCredentials
         }
-        guard config.hasher.verify(password, against: user.passwordHash), user.isActive else {
+        guard verifyPassword(password, user.passwordHash), user.isActive else {
             try recordFailure(key: key, user: user.id, info: info)
             throw Self.invalidCredentials
         }
-        let rehash = config.hasher.needsRehash(user.passwordHash) ? try config.hasher.hash(password) : nil
+        let rehash = config.hasher.needsRehash(user.passwordHash) ? try config.hasher.hash(Self.typed(password)) : nil
         return try pool.transaction { tx in
             if let rehash { try tx.query(UserRepository.setPasswordHash(user.id, rehash)) }
             try tx.query(UserRepository.recordLogin(user.id))
@@ -95,9 +95,21 @@ final class AuthService: Sendable {
         }
     }
 
-    private func recordFailure(key: String, user: UUID?, info: RequestInfo) throws {
+    /// A password as it is hashed: composed (NFC), so that "é" typed as one character or as
+    /// e and a combining accent is the same password.
+    static func typed(_ password: String) -> String { password.precomposedStringWithCanonicalMapping }
+
+    /// Verifies the composed form, and the form as typed for a hash made before passwords were
+    /// composed.
+    private func verifyPassword(_ password: String, _ hash: String) -> Bool {
+        let composed = Self.typed(password)
+        return config.hasher.verify(composed, against: hash) || (composed != password && config.hasher.verify(password, against: hash))
+    }
+
+    /// A wrong password, as the throttle counts it (`AuditRepository.failedPasswordActions`).
+    private func recordFailure(key: String, user: UUID?, info: RequestInfo, action: String = "auth.login_failed") throws {
         try pool.transaction { tx in
-            try AuditTrail.record(tx, info.audit(user, "auth.login_failed", "login", key))
+            try AuditTrail.record(tx, info.audit(user, action, "login", key))
         }
     }
 
@@ -194,13 +206,18 @@ final class AuthService: Sendable {
 
     func changePassword(_ principal: Principal, current: String, new: String, info: RequestInfo) throws {
         let user = try me(principal)
-        guard config.hasher.verify(current, against: user.passwordHash) else {
+        // A wrong current password counts against the account as a failed login does: a stolen
+        // access token does not buy unlimited guesses at the password.
+        let key = "user:" + user.id.uuidString.lowercased()
+        try checkThrottle(key: key, ip: info.ip)
+        guard verifyPassword(current, user.passwordHash) else {
+            try recordFailure(key: key, user: user.id, info: info, action: "auth.password_change_failed")
             throw AppError.validation([FieldIssue(field: "current_password", issue: "is not the account's password")])
         }
         if let problem = PasswordPolicy.problem(new, email: user.email) {
             throw AppError.validation([FieldIssue(field: "new_password", issue: problem)])
         }
-        let hash = try config.hasher.hash(new)
+        let hash = try config.hasher.hash(Self.typed(new))
         let keep = principal.session.flatMap(UUID.init(uuidString:))
         try pool.transaction { tx in
             try tx.query(UserRepository.setPasswordHash(user.id, hash))

@@ -20,6 +20,8 @@ int csystem_epoll_ctl(int epfd, int op, int fd, unsigned int events);
 int csystem_block_signals_and_open_signalfd(void);
 // Waits (blocking) on the signalfd and returns the signal number, or -1.
 int csystem_read_signal(int sfd);
+// glibc's malloc_trim (malloc.h is not part of SwiftGlibc): hands freed heap pages back.
+int malloc_trim(unsigned long pad);
 // Names the calling thread (visible in top -H, gdb); at most 15 characters.
 int csystem_set_thread_name(const char *name);
 #endif

@@ -60,6 +60,10 @@ enum SimulationRoutes {
         case .number(let d):
             if d.isFinite { amount = Decimal(string: "\(d)") } else { issues.append(FieldIssue(field: "amount", issue: "must be a finite number")) }
         }
+        if amount == nil && !issues.contains(where: { $0.field == "amount" }) {
+            // A number Decimal cannot hold (1e308) is beyond any limit rather than malformed.
+            issues.append(FieldIssue(field: "amount", issue: "must be at most 1000000000000"))
+        }
         if let a = amount {
             if a <= 0 { issues.append(FieldIssue(field: "amount", issue: "must be greater than 0")) }
             else if a > Decimal(string: "1e12")! { issues.append(FieldIssue(field: "amount", issue: "must be at most 1000000000000")) }

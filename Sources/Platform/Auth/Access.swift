@@ -57,9 +57,12 @@ public enum AuthenticationResult: Sendable, Equatable {
 }
 
 extension Request {
-    /// The token of an `Authorization: Bearer <token>` field, if present.
+    /// The token of an `Authorization: Bearer <token>` field, if present. Two Authorization
+    /// fields name no one: which credential a proxy or a server would pick is not for an
+    /// attacker to choose, so the request is taken as unauthenticated.
     public var bearerToken: String? {
-        guard let value = headers["Authorization"] else { return nil }
+        let values = headers.values("Authorization")
+        guard values.count == 1, let value = values.first else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = String(parts[1]).trimmingWhitespace()

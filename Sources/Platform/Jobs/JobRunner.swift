@@ -180,6 +180,9 @@ public final class JobRunner: Sendable {
         metrics.finished(job: job, status: status, seconds: Double(duration) / 1000)
         if status == "succeeded" {
             log.info("job succeeded", metadata: ["duration_ms": .stringConvertible(duration), "stats": .string(outcome.statsJSON)])
+        } else if status == "cancelled" {
+            // Someone asked for it: worth a line, not an operator's attention.
+            log.notice("job cancelled", metadata: ["duration_ms": .stringConvertible(duration), "reason": .string(failure ?? "")])
         } else {
             log.error("job \(status)", metadata: ["duration_ms": .stringConvertible(duration), "error": .string(failure ?? "")])
         }

@@ -68,10 +68,10 @@ public struct MultipartFileExtractor {
                 buffer.removeFirst(after + 2)
                 state = .headers
             case .headers:
-                guard let end = find([0x0D, 0x0A, 0x0D, 0x0A], in: buffer) else {
-                    if buffer.count > Self.maxHeaderBytes { throw Failure(reason: "a multipart part header is longer than 16 KiB") }
-                    return
-                }
+                let end = find([0x0D, 0x0A, 0x0D, 0x0A], in: buffer)
+                // However the bytes arrived: a header whose end came in the same piece counts too.
+                if (end ?? buffer.count) > Self.maxHeaderBytes { throw Failure(reason: "a multipart part header is longer than 16 KiB") }
+                guard let end else { return }
                 let header = String(decoding: buffer[..<end], as: UTF8.self)
                 buffer.removeFirst(end + 4)
                 if !foundFile && isFile(header) {

@@ -1,3 +1,4 @@
+import CSystem
 import Crypto
 import Foundation
 import HTTPServer
@@ -70,6 +71,9 @@ final class UploadService: Sendable {
     func upload(_ p: Principal, project: UUID, source sourceID: UUID, body: UploadBody, replace: Bool, audit: AuditEntry) throws -> UploadResult {
         guard let user = UUID(uuidString: p.id) else { throw AppError(.forbidden, "Uploads belong to user accounts; log in as a user") }
         let started = MonotonicClock.milliseconds()
+        // An upload's buffers are the largest this process allocates; handing the freed pages
+        // back keeps a burst of big or hostile uploads from pinning the RSS at its high water.
+        defer { malloc_trim(0) }
         do {
             let result = try store(project: project, source: sourceID, user: user, principal: p, body: body, replace: replace, audit: audit)
             let seconds = Double(MonotonicClock.milliseconds() - started) / 1000
