@@ -45,7 +45,8 @@ struct Restore: ParsableCommand {
             A backup is verified completely first, then loaded in one transaction. The target must be empty (rows that \
             migrations create do not count) unless --replace, and at the backup's schema version; an empty database gets \
             the backup's schema first, and --migrate brings it up to this binary's version afterwards. A refresh export \
-            (BACKUP_DIR/refresh-*.tsv.gz with its manifest) puts back the rows a refresh could change.
+            (BACKUP_DIR/refresh-*.tsv.gz with its manifest) puts back the rows a refresh could change; it first prints, per table, the \
+            rows now and the rows in the export, and refuses without --replace when it would remove or overwrite rows.
             """)
 
     @Argument(help: "The backup or export file.")
@@ -54,7 +55,7 @@ struct Restore: ParsableCommand {
     @Option(help: "The database to restore into (default DATABASE_URL).")
     var into: String?
 
-    @Flag(help: "Overwrite a database that has data.")
+    @Flag(help: "Overwrite a database that has data (a backup), or rows a refresh export would remove or replace.")
     var replace = false
 
     @Flag(help: "Migrate to this binary's schema version after restoring an older backup.")
@@ -77,7 +78,14 @@ struct Restore: ParsableCommand {
             }
             return
         }
-        let manifest = try RefreshExport.restore(path: file, pool: services.database.pool)
+        let manifest: RefreshExport.Manifest
+        do {
+            print(try RefreshExport.plan(path: file, pool: services.database.pool), terminator: "")
+            manifest = try RefreshExport.restore(path: file, pool: services.database.pool, replace: replace)
+        } catch {
+            Bootstrap.writeStderr("restore refused: \(error)\n")
+            throw ExitCode(1)
+        }
         print("restored \(file): " + manifest.tables.map { "\($0.name) \($0.rows) rows" }.joined(separator: ", ")
               + (manifest.pricesFrom.map { " (prices from \($0))" } ?? " (all prices)"))
     }

@@ -161,8 +161,17 @@ import Testing
         let exports = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".tsv.gz") }.sorted()
         #expect(exports.count == 2)
         _ = try DatabaseTests.psql(url, "UPDATE prices SET close = close * 3 WHERE date >= '2024-06-25'; DELETE FROM index_values WHERE date > '2024-01-01'")
-        let (status, out) = try DatabaseTests.run(ServerProcess.binaryPath, ["restore", backups + "/" + exports.last!],
-                                                  env: ["DATABASE_URL": url, "MIGRATIONS_DIR": ServerProcess.repositoryRoot + "/migrations"])
+        let changed = try Self.checksum(url)
+        let env = ["DATABASE_URL": url, "MIGRATIONS_DIR": ServerProcess.repositoryRoot + "/migrations"]
+        // Without --replace it says what it would change and changes nothing.
+        let (refusedStatus, refusedOut) = try DatabaseTests.run(ServerProcess.binaryPath, ["restore", backups + "/" + exports.last!], env: env)
+        #expect(refusedStatus != 0 && refusedOut.contains("rows now") && refusedOut.contains("--replace"), "\(refusedOut)")
+        #expect(try Self.checksum(url) == changed)
+        // The first export, written before the first refresh, is named for what it is.
+        let (emptyStatus, emptyOut) = try DatabaseTests.run(ServerProcess.binaryPath, ["restore", backups + "/" + exports.first!], env: env)
+        #expect(emptyStatus != 0 && emptyOut.contains("EMPTY database"), "\(emptyOut)")
+        #expect(try Self.checksum(url) == changed)
+        let (status, out) = try DatabaseTests.run(ServerProcess.binaryPath, ["restore", "--replace", backups + "/" + exports.last!], env: env)
         #expect(status == 0, "\(out)")
         #expect(try Self.checksum(url) == before)
         // A damaged export is refused before anything is touched.

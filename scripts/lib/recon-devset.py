@@ -49,7 +49,9 @@ t4 = time.time()
 open(out, "wb").write(export)
 if j["status"] != "completed":
     sys.exit(f"job {j['status']}: {j.get('error')}")
-print(f"{name}: upload ledger {t1 - t0:.2f} s, bank {t2 - t1:.2f} s, job {t3 - t2:.2f} s, export {t4 - t3:.2f} s; end to end {t4 - t0:.2f} s")
+st = j.get("stats", {})
+print(f"{name}: upload ledger {t1 - t0:.2f} s, bank {t2 - t1:.2f} s, job {t3 - t2:.2f} s (load {st.get('load_ms')} ms, match {st.get('match_ms')} ms, "
+      f"store {st.get('store_ms')} ms), export {t4 - t3:.2f} s; end to end {t4 - t0:.2f} s")
 scorer = os.path.join(os.path.dirname(os.path.normpath(set_dir)), "score.py")
 if not os.path.exists(scorer):
     scorer = os.path.join(set_dir, "score.py")

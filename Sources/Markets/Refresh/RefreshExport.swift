@@ -25,9 +25,54 @@ public enum RefreshExport {
         public var tables: [Table]
         public var fileSHA256: String
 
+        /// True when every table was empty: the export written before a database's first refresh.
+        /// Putting it back deletes all market data.
+        public var isEmptyState: Bool { tables.allSatisfy { $0.rows == 0 } }
+
         enum CodingKeys: String, CodingKey {
             case format, version, createdAt = "created_at", pricesFrom = "prices_from", tables, fileSHA256 = "file_sha256"
         }
+    }
+
+    /// What putting an export back would change: per table, the rows it would remove now (those
+    /// in its range) and the rows it would write.
+    public struct Plan: Sendable, CustomStringConvertible {
+        public struct Change: Sendable {
+            public var table: String
+            public var rowsNow: Int
+            public var rowsInExport: Int
+        }
+        public var manifest: Manifest
+        public var changes: [Change]
+
+        /// Rows that exist now and would be removed or overwritten.
+        public var removesRows: Bool { changes.contains { $0.rowsNow > 0 } }
+
+        public var description: String {
+            var out = "refresh export of \(manifest.createdAt)" + (manifest.pricesFrom.map { " (prices from \($0))" } ?? " (all prices)")
+            if manifest.isEmptyState { out += ", written before the first refresh: it records an EMPTY database" }
+            out += "\n"
+            for c in changes { out += "  \(c.table): \(c.rowsNow) rows now -> \(c.rowsInExport) rows from the export\n" }
+            return out
+        }
+    }
+
+    /// Reads and verifies an export and counts what restoring it would change; changes nothing.
+    public static func plan(path: String, pool: ConnectionPool) throws -> Plan {
+        let (manifest, _) = try read(path: path)
+        let from = manifest.pricesFrom.flatMap { Day(iso: $0) }
+        let counts = try pool.transaction { tx in
+            try tx.query("""
+                SELECT (SELECT count(*) FROM prices WHERE \(from)::date IS NULL OR date >= \(from)::date) AS prices,
+                       (SELECT count(*) FROM index_values) AS index_values, (SELECT count(*) FROM allocations) AS allocations,
+                       (SELECT count(*) FROM risk_metrics) AS risk_metrics
+                """).first!
+        }
+        let changes = try tables.map { t in
+            Plan.Change(table: t.name, rowsNow: try counts.decode(t.name, as: Int.self),
+                        rowsInExport: manifest.tables.first { $0.name == t.name }?.rows ?? 0)
+        }
+        return Plan(manifest: manifest, changes: changes)
     }
 
     /// Tables, with the columns exported and restored (timestamps included, so a restore gives
@@ -143,7 +188,13 @@ public enum RefreshExport {
 
     /// Puts an export back in one transaction: the exported prices range and the derived tables
     /// become exactly what they were when the export was written.
-    public static func restore(path: String, pool: ConnectionPool) throws -> Manifest {
+    /// Puts an export back in one transaction. Without `replace` it refuses (changing nothing)
+    /// when rows exist that it would remove or overwrite; `plan` says which.
+    public static func restore(path: String, pool: ConnectionPool, replace: Bool) throws -> Manifest {
+        let plan = try plan(path: path, pool: pool)
+        guard replace || !plan.removesRows else {
+            throw ExportError("\(plan)it would remove or overwrite the rows above; nothing was changed. Run again with --replace to restore it")
+        }
         let (manifest, sections) = try read(path: path)
         let from = manifest.pricesFrom.flatMap { Day(iso: $0) }
         try pool.transaction { tx in
