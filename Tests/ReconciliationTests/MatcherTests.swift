@@ -148,6 +148,26 @@ import ReconciliationFixtures
         #expect(!rerun.matches.contains { rejected.contains([first.left[$0.left[0]].id, first.right[$0.right[0]].id]) })
     }
 
+    /// One processor pays one day's sales out in two batches: each a run of consecutive sale
+    /// numbers, found whatever the file order. The whole day sums to neither payout, and other
+    /// subsets fit each of them (20 + 40 is 60 too; 10 + 30 + 27 + 36 is 103), so only the runs
+    /// tell them apart.
+    @Test func aDaysSalesPaidInTwoBatchesAreSplitByTheirSaleNumbers() throws {
+        let amounts = ["10.00", "20.00", "30.00", "40.00", "27.00", "36.00"]
+        let order = [3, 0, 5, 1, 2, 4]  // file order is not sale order
+        let sales = order.map { i in Self.r(Int64(i), amounts[i], ref: "SALE-\(70_100 + i)", desc: "Card sale via Swipely #\(70_100 + i)", party: "Card customer") }
+        func total(_ r: Range<Int>) -> String { Amounts.text(r.reduce(Int64(0)) { $0 + Amounts.units(amounts[$1])! }) }
+        let payouts = [Self.r(100, total(0..<3), Self.monday + 1, desc: "SWIPELY SETTLEMENT BATCH 1", party: "SWIPELY PAYMENTS"),
+                       Self.r(101, total(3..<6), Self.monday + 1, desc: "SWIPELY SETTLEMENT BATCH 2", party: "SWIPELY PAYMENTS")]
+        let o = try Matcher().run(left: sales, right: payouts)
+        let groups = o.matches.filter { $0.kind == .manyToOne }
+        #expect(groups.count == 2, "\(o.matches)")
+        for g in groups {
+            let ids = Set(g.left.map { sales[$0].id })
+            #expect(ids == (g.right == [0] ? Set(0..<3) : Set(3..<6)), "\(ids) for payout \(g.right)")
+        }
+    }
+
     @Test func twoFittingSubsetsAreAmbiguousAndLeftAlone() throws {
         let parts = [Self.r(1, "10.00", party: "Acme"), Self.r(2, "10.00", party: "Acme"), Self.r(3, "10.00", party: "Acme")]
         let o = try Matcher().run(left: parts, right: [Self.r(10, "20.00", party: "ACME")])

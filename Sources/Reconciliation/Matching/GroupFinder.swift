@@ -202,6 +202,15 @@ struct GroupFinder {
                     return .found(Found(members: batch, exact: true, fee: true, choices: Double(tried + 1)))
                 }
             }
+            // A processor pays a day's sales out in several batches: each a run of consecutive
+            // sale numbers.
+            for d in days {
+                switch consecutiveRun(byDay[d]!, target: t, pool: pool, fees: fees) {
+                case .found(let f): return .found(f)
+                case .ambiguous: return .ambiguous
+                case .none: continue
+                }
+            }
         }
         var attempts = days.map { byDay[$0]!.sorted() }
         if byDay.count > 1 {
@@ -229,6 +238,39 @@ struct GroupFinder {
             if subset.exhausted { return .none }
         }
         return .none
+    }
+
+    /// The one run of records, in the order of their sequence numbers (the last number of their
+    /// reference: "SALE-50073"), that pays the target, gross or less the learned fee. Only when
+    /// every record has a distinct sequence number.
+    func consecutiveRun(_ records: [Int32], target t: PreparedRecord, pool: [PreparedRecord], fees: [String: FeeRule]) -> Fit {
+        let numbered = records.compactMap { r in Self.sequenceNumber(pool[Int(r)]).map { (r, $0) } }
+        guard numbered.count == records.count, numbered.count >= 3, Set(numbered.map(\.1)).count == numbered.count else { return .none }
+        let ordered = numbered.sorted { $0.1 < $1.1 }.map(\.0)
+        let rule = fees[FeeRule.key(t)] ?? fees[""]
+        var found: [[Int32]] = []
+        var runs = 0
+        for start in 0..<ordered.count {
+            var sum: Int64 = 0
+            for end in start..<min(ordered.count, start + rules.maxGroupSize) {
+                sum += pool[Int(ordered[end])].amount
+                let count = end - start + 1
+                guard count >= 2 else { continue }
+                runs += 1
+                if sum == t.amount || rule?.explains(gross: sum, count: count, net: t.amount) == true {
+                    found.append(Array(ordered[start...end]))
+                    if found.count > 1 { return .ambiguous }
+                }
+            }
+        }
+        guard let members = found.first else { return .none }
+        let sum = members.reduce(Int64(0)) { $0 + pool[Int($1)].amount }
+        return .found(Found(members: members.sorted(), exact: true, fee: sum != t.amount, choices: Double(runs)))
+    }
+
+    /// A record's sequence number: its last all-digit numeric core.
+    static func sequenceNumber(_ r: PreparedRecord) -> Int64? {
+        r.cores.last(where: { !$0.contains(".") }).flatMap { Int64($0) }
     }
 
     /// Deposits with no link at all (no reference, no name): the one subset of the ledger's

@@ -79,7 +79,7 @@ public struct Matcher: Sendable {
             try checkCancelled()
         }
         if rules.allowGroups {
-            ResidualLines.complete(&matches, left: l, right: r, usedRight: &usedRight)
+            ResidualLines.complete(&matches, left: l, right: r, usedRight: &usedRight, window: Int32(rules.dateWindowDays))
             var finder = GroupFinder(rules: rules, left: l, right: r)
             matches += try finder.find(usedLeft: &usedLeft, usedRight: &usedRight, threshold: threshold, checkCancelled: checkCancelled)
             feeRules = finder.feeRules
