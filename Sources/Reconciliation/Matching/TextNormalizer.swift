@@ -17,10 +17,12 @@ enum TextNormalizer {
         return key(chars)
     }
 
+    private static let prefixBytes: [[UInt8]] = referencePrefixes.map { Array($0.utf8) }
+
     private static func key(_ input: [UInt8]) -> String? {
         var chars = input[...]
-        for p in referencePrefixes where chars.starts(with: p.utf8) && chars.count > p.utf8.count {
-            let rest = chars.dropFirst(p.utf8.count)
+        for p in prefixBytes where chars.count > p.count && chars.first == p[0] && chars.starts(with: p) {
+            let rest = chars.dropFirst(p.count)
             // Only a prefix followed by a digit: "REFUND" is a word, not "REF" + "UND".
             if let f = rest.first, f >= 48 && f <= 57 { chars = rest; break }
         }

@@ -91,25 +91,26 @@ enum ReconciliationRun {
         // Stored in the review order (confidence, then id) with ids that increase in it: the
         // indexes then grow at their right edge instead of at random places.
         let ordered = outcome.matches.sorted { $0.confidence > $1.confidence }
-        let ids = SequentialUUIDs.make(ordered.count)
+        // Each id's text made once (Foundation formats a UUID with printf): a match's id goes into
+        // its row and every item's.
+        let ids = SequentialUUIDs.make(ordered.count).map { $0.uuidString.lowercased() }
+        let jobText = id.uuidString.lowercased()
         try context.pool.transaction { tx in
             try tx.query(MatchRepository.clear(job: id))
             try tx.query(ReconciliationJobRepository.clearDuplicates(job: id))
             let duplicates = outcome.duplicatesLeft.map { (left[$0.record].id, left[$0.of].id) } + outcome.duplicatesRight.map { (right[$0.record].id, right[$0.of].id) }
             if !duplicates.isEmpty {
                 _ = try tx.copyIn(unsafeSQL: ReconciliationJobRepository.copyDuplicates, rows: duplicates.lazy.map { record, of in
-                    PostgresCopy.line([id.uuidString.lowercased(), String(record), String(of)])
+                    PostgresCopy.line([jobText, String(record), String(of)])
                 })
             }
-            let project = job.projectID
-            let jobText = id.uuidString.lowercased()
+            let projectText = job.projectID.uuidString.lowercased()
             _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, ordered).lazy.map { matchID, m in
-                PostgresCopy.line([matchID.uuidString.lowercased(), id.uuidString.lowercased(), project.uuidString.lowercased(),
-                                   confidenceText(m.confidence), m.kind.rawValue, detailsJSON(m.signals)])
+                PostgresCopy.line([matchID, jobText, projectText, confidenceText(m.confidence), m.kind.rawValue, detailsJSON(m.signals)])
             })
             _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems, rows: zip(ids, ordered).lazy.flatMap { matchID, m in
-                m.left.map { PostgresCopy.line([matchID.uuidString.lowercased(), jobText, String(left[$0].id), "left"]) }
-                    + m.right.map { PostgresCopy.line([matchID.uuidString.lowercased(), jobText, String(right[$0].id), "right"]) }
+                m.left.map { PostgresCopy.line([matchID, jobText, String(left[$0].id), "left"]) }
+                    + m.right.map { PostgresCopy.line([matchID, jobText, String(right[$0].id), "right"]) }
             })
             try context.checkCancelled()
             stats.storeMs = Int(Date().timeIntervalSince(matchedAt) * 1000)
