@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Reconciliation
 
@@ -73,5 +74,15 @@ import Testing
         #expect(DateFormat.detect(["05/02/2024"]) == nil, "ambiguous: ask for an explicit format")
         #expect(DateFormat.detect(["2024-01-31"]) == .iso)
         #expect(DateFormat.detect(["20240131", "20240201"]) == .compact)
+    }
+
+    /// A job runs with the rules it stored or not at all: unreadable rules are an error, never
+    /// the defaults in their place.
+    @Test func storedRulesAreReadOrRefused() throws {
+        let text = String(decoding: try JSONEncoder().encode(JobRules(matchRules: MatchRules(dateWindowDays: 3, maxGroupSize: 4))), as: UTF8.self)
+        #expect(try JobRules.stored(text) == MatchRules(dateWindowDays: 3, maxGroupSize: 4))
+        for bad in [#"{"amount_tolerance":5}"#, "{}", #"{"amount_tolerance":{"absolute":"x","percent":1},"date_window_days":1,"allow_groups":true,"max_group_size":2}"#] {
+            #expect(throws: JobRules.StoredRulesError.self, "\(bad)") { try JobRules.stored(bad) }
+        }
     }
 }

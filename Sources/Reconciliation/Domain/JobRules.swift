@@ -1,3 +1,4 @@
+import Foundation
 /// A job's matching rules as the API writes them; amounts as exact decimal text.
 public struct JobRules: Sendable, Equatable, Codable {
     public struct AmountTolerance: Sendable, Equatable, Codable {
@@ -21,6 +22,22 @@ public struct JobRules: Sendable, Equatable, Codable {
         dateWindowDays = r.dateWindowDays
         allowGroups = r.allowGroups
         maxGroupSize = r.maxGroupSize
+    }
+
+    /// The rules a job stored, or an error naming why they cannot be read: a job never runs
+    /// with rules other than its own (the defaults in their place would be a silent change).
+    public static func stored(_ text: String) throws -> MatchRules {
+        guard let rules = try? JSONDecoder().decode(JobRules.self, from: Data(text.utf8)) else {
+            throw StoredRulesError(description: "the job's stored rules cannot be read: \(text.prefix(200))")
+        }
+        guard let match = rules.matchRules else {
+            throw StoredRulesError(description: "the job's stored amount tolerance \(rules.amountTolerance.absolute.prefix(40)) is not an amount")
+        }
+        return match
+    }
+
+    public struct StoredRulesError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public var matchRules: MatchRules? {

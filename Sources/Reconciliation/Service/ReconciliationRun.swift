@@ -67,7 +67,7 @@ enum ReconciliationRun {
         guard let (job, left, right, feedback) = loaded else { return .nothing }
         try context.checkCancelled()
         let loadedAt = Date()
-        let rules = (try? JSONDecoder().decode(JobRules.self, from: Data(job.rules.utf8)))?.matchRules ?? MatchRules()
+        let rules = try JobRules.stored(job.rules)
         let total = max(1, left.count)
         var lastWrite = MonotonicClock.milliseconds()
         let outcome = try Matcher(rules: rules, threshold: job.threshold, feedback: feedback).run(left: left, right: right, progress: { done in
