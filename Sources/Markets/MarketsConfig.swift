@@ -43,7 +43,12 @@ struct MarketsConfig: Sendable {
         let r = ConfigReader(services.environment)
         var c = MarketsConfig()
         c.publicMarketData = try r.bool("PUBLIC_MARKET_DATA") ?? false
-        c.provider = try r.choice("PRICE_PROVIDER", Provider.self) ?? .demo
+        let provider = try r.choice("PRICE_PROVIDER", Provider.self)
+        // Demo prices are synthetic: a production server serves them only when told to.
+        if provider == nil && services.config.environment == .production {
+            throw ConfigError("PRICE_PROVIDER", "is required when APP_ENV=production (the default, demo, serves synthetic prices): csv or twelvedata")
+        }
+        c.provider = provider ?? .demo
         c.csvDirectory = try r.string("PRICE_CSV_DIR").flatMap { $0.isEmpty ? nil : $0 }
         if c.provider == .csv && c.csvDirectory == nil { throw ConfigError("PRICE_CSV_DIR", "is required when PRICE_PROVIDER=csv") }
         c.twelveData.baseURL = try r.string("TWELVEDATA_BASE_URL") ?? c.twelveData.baseURL

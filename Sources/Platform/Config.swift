@@ -244,6 +244,9 @@ public struct AppConfig: Sendable {
             if c.enableTestRoutes { throw ConfigError("ENABLE_TEST_ROUTES", "refused when APP_ENV=production") }
             if !c.rateLimit.enabled { throw ConfigError("RATE_LIMIT_ENABLED", "false is refused when APP_ENV=production") }
             if c.adminAPIToken == nil { throw ConfigError("ADMIN_API_TOKEN", "is required when APP_ENV=production") }
+            // The default is the local development cluster: a production server without the
+            // variable would quietly use whatever listens there.
+            if try r.string("DATABASE_URL") == nil { throw ConfigError("DATABASE_URL", "is required when APP_ENV=production (the default is the local development cluster)") }
         }
         if c.cors.allowCredentials && c.cors.allowedOrigins.contains("*") {
             throw ConfigError("CORS_ALLOW_CREDENTIALS", "cannot be true while CORS_ALLOWED_ORIGINS contains *")

@@ -284,6 +284,30 @@ import Testing
         #expect(p.terminationStatus == 78)
         #expect(message.contains("PORT"))
     }
+
+    /// A production server states its price provider: unset, the default would serve
+    /// synthetic demo prices to real users.
+    @Test func productionNeedsAnExplicitPriceProvider() throws {
+        func config(_ extra: [String: String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
+            p.arguments = ["config"]
+            p.environment = ["PATH": "/usr/bin:/bin", "APP_ENV": "production", "ADMIN_API_TOKEN": String(repeating: "t", count: 40),
+                             "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "JWT_SECRET": String(repeating: "s", count: 40),
+                             "MIGRATIONS_DIR": ServerProcess.repositoryRoot + "/migrations"].merging(extra) { _, n in n }
+            let out = Pipe()
+            p.standardError = out
+            p.standardOutput = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        let (status, text) = try config([:])
+        #expect(status == 78 && text.contains("PRICE_PROVIDER"), "\(status) \(text.suffix(300))")
+        let (given, givenText) = try config(["PRICE_PROVIDER": "demo"])
+        #expect(!givenText.contains("PRICE_PROVIDER is required"), "\(given) \(givenText.suffix(300))")
+    }
 }
 
 @Suite struct JSONInputTests {

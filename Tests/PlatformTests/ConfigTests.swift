@@ -55,6 +55,8 @@ import Glibc
         #expect(failure(["APP_ENV": "production", "CORS_ALLOWED_ORIGINS": "*"])?.variable == "CORS_ALLOWED_ORIGINS")
         #expect(failure(["APP_ENV": "production", "ENABLE_TEST_ROUTES": "true"])?.variable == "ENABLE_TEST_ROUTES")
         #expect(failure(["APP_ENV": "production", "RATE_LIMIT_ENABLED": "false"])?.variable == "RATE_LIMIT_ENABLED")
+        #expect(failure(["APP_ENV": "production", "ADMIN_API_TOKEN": String(repeating: "t", count: 40)])?.variable == "DATABASE_URL",
+                "no quiet fallback to the local development cluster")
         #expect(failure(["APP_ENV": "development", "CORS_ALLOWED_ORIGINS": "*"]) == nil)
         #expect(failure(["CORS_ALLOWED_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "true"])?.variable == "CORS_ALLOW_CREDENTIALS")
     }
