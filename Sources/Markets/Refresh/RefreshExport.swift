@@ -64,11 +64,14 @@ public enum RefreshExport {
         let counts = try pool.transaction { tx in
             try tx.query("""
                 SELECT (SELECT count(*) FROM prices WHERE \(from)::date IS NULL OR date >= \(from)::date) AS prices,
+                       (SELECT count(*) FROM fx_rates WHERE \(from)::date IS NULL OR date >= \(from)::date) AS fx_rates,
+                       (SELECT count(*) FROM assets) AS assets,
                        (SELECT count(*) FROM index_values) AS index_values, (SELECT count(*) FROM allocations) AS allocations,
                        (SELECT count(*) FROM risk_metrics) AS risk_metrics
                 """).first!
         }
-        let changes = try tables.map { t in
+        let present = Set(manifest.tables.map(\.name))
+        let changes = try tables.filter { present.contains($0.name) }.map { t in
             Plan.Change(table: t.name, rowsNow: try counts.decode(t.name, as: Int.self),
                         rowsInExport: manifest.tables.first { $0.name == t.name }?.rows ?? 0)
         }
@@ -77,8 +80,13 @@ public enum RefreshExport {
 
     /// Tables, with the columns exported and restored (timestamps included, so a restore gives
     /// identical rows).
+    /// Assets come first: prices and allocations refer to them. FX rates, like prices, from
+    /// `pricesFrom` on. An export written before these two were added lacks their sections, and
+    /// its restore leaves them as they are.
     static let tables: [(name: String, columns: String)] = [
+        ("assets", "id, symbol, name, sector, asset_class, currency, is_benchmark, created_at, updated_at, deleted_at, market_cap"),
         ("prices", "asset_id, date, open, high, low, close, volume, source, created_at, updated_at"),
+        ("fx_rates", "base, quote, date, rate, source, created_at, updated_at"),
         ("index_values", "date, value, daily_return, strategy_version, created_at, updated_at"),
         ("allocations", "date, asset_id, weight, strategy_version, created_at, updated_at"),
         ("risk_metrics", """
@@ -91,6 +99,9 @@ public enum RefreshExport {
         let cols = columns.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespaces))::text" }.joined(separator: ", ")
         if table == "prices" {
             return "SELECT \(unsafeSQL: cols) FROM prices WHERE \(pricesFrom)::date IS NULL OR date >= \(pricesFrom)::date ORDER BY asset_id, date"
+        }
+        if table == "fx_rates" {
+            return "SELECT \(unsafeSQL: cols) FROM fx_rates WHERE \(pricesFrom)::date IS NULL OR date >= \(pricesFrom)::date ORDER BY base, quote, date"
         }
         return "SELECT \(unsafeSQL: cols) FROM \(unsafeSQL: table) ORDER BY 1, 2"
     }
@@ -197,19 +208,43 @@ public enum RefreshExport {
         }
         let (manifest, sections) = try read(path: path)
         let from = manifest.pricesFrom.flatMap { Day(iso: $0) }
+        let present = Set(manifest.tables.map(\.name))
         try pool.transaction { tx in
             try tx.query("DELETE FROM allocations")
             try tx.query("DELETE FROM index_values")
             try tx.query("DELETE FROM risk_metrics")
             try tx.query("DELETE FROM prices WHERE \(from)::date IS NULL OR date >= \(from)::date")
-            for t in tables {
+            if present.contains("fx_rates") { try tx.query("DELETE FROM fx_rates WHERE \(from)::date IS NULL OR date >= \(from)::date") }
+            for t in tables where present.contains(t.name) {
                 let lines = splitLines(sections[t.name] ?? [])
-                try tx.copyIn(unsafeSQL: "COPY \(t.name) (\(t.columns)) FROM STDIN", rows: lines)
+                if t.name == "assets" {
+                    try restoreAssets(tx, columns: t.columns, lines)
+                } else {
+                    try tx.copyIn(unsafeSQL: "COPY \(t.name) (\(t.columns)) FROM STDIN", rows: lines)
+                }
             }
             // Every instance drops its market cache once this commits.
             try tx.query("SELECT pg_notify(\(RefreshService.channel), \(#"{"restored":true}"#))")
         }
         return manifest
+    }
+
+    /// Assets are put back in place, never deleted (prices of every date refer to them): an
+    /// exported asset whose row differs now is written back over it (its updated_at then says
+    /// when the restore did it), one missing is inserted with its id, and an asset added since
+    /// the export stays.
+    static func restoreAssets(_ tx: Transaction, columns: String, _ lines: [[UInt8]]) throws {
+        try tx.query(PostgresQuery(unsafeSQL: "CREATE TEMP TABLE restore_assets (LIKE assets) ON COMMIT DROP"))
+        try tx.copyIn(unsafeSQL: "COPY restore_assets (\(columns)) FROM STDIN", rows: lines)
+        let assignments = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "id" }
+            .map { "\($0) = r.\($0)" }.joined(separator: ", ")
+        let differs = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { "a.\($0) IS DISTINCT FROM r.\($0)" }.joined(separator: " OR ")
+        try tx.query(PostgresQuery(unsafeSQL: "UPDATE assets a SET \(assignments) FROM restore_assets r WHERE a.id = r.id AND (\(differs))"))
+        try tx.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO assets (\(columns)) OVERRIDING SYSTEM VALUE
+            SELECT \(columns) FROM restore_assets r WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.id = r.id)
+            """))
     }
 
     static func splitLines(_ bytes: [UInt8]) -> [[UInt8]] {
