@@ -90,14 +90,17 @@ public final class JobContext: Sendable {
     public let logger: Logger
     public let token: CancellationToken
     let cancelReason: Mutex<String>
-    /// When the run times out (monotonic ms), checked by the runner's heartbeat thread.
-    nonisolated(unsafe) var deadlineMs: Int64?
-    nonisolated(unsafe) var timeoutMs: Int?
+    /// When the run times out (monotonic ms), checked by the runner's heartbeat thread: set
+    /// before the context is published to that thread, and never changed.
+    let deadlineMs: Int64?
+    let timeoutMs: Int?
     private let reportProgress: @Sendable (Int, String?) -> Void
 
     init(runID: Int64, job: String, payload: String, pool: ConnectionPool, logger: Logger, token: CancellationToken,
-         reportProgress: @escaping @Sendable (Int, String?) -> Void) {
+         deadlineMs: Int64? = nil, timeoutMs: Int? = nil, reportProgress: @escaping @Sendable (Int, String?) -> Void) {
         self.runID = runID
+        self.deadlineMs = deadlineMs
+        self.timeoutMs = timeoutMs
         self.job = job
         self.payload = payload
         self.pool = pool

@@ -139,7 +139,11 @@ public final class JobRunner: Sendable {
         // a new stage (message) or completion is always recorded.
         let throttle = Mutex<(Int64, String?)>((0, nil))
         let pool = self.pool
-        let context = JobContext(runID: id, job: job, payload: payload, pool: pool, logger: log, token: token) { percent, message in
+        let start = MonotonicClock.milliseconds()
+        // The heartbeat thread cancels the run once its deadline passes; the deadline is part of
+        // the context before the context is published to that thread.
+        let context = JobContext(runID: id, job: job, payload: payload, pool: pool, logger: log, token: token,
+                                 deadlineMs: timeoutMs.map { start + Int64($0) }, timeoutMs: timeoutMs) { percent, message in
             let now = MonotonicClock.milliseconds()
             let due = throttle.withLock { last -> Bool in
                 guard now - last.0 >= 250 || percent == 100 || message != last.1 else { return false }
@@ -150,10 +154,6 @@ public final class JobRunner: Sendable {
         }
         state.withLock { $0.running[id] = context }
         defer { state.withLock { _ = $0.running.removeValue(forKey: id) } }
-        let start = MonotonicClock.milliseconds()
-        // The heartbeat thread cancels the run once this passes.
-        context.deadlineMs = timeoutMs.map { start + Int64($0) }
-        context.timeoutMs = timeoutMs
         log.info("job started")
         var status = "succeeded"
         var outcome = JobOutcome.nothing
