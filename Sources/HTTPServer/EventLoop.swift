@@ -122,14 +122,17 @@ final class EventLoop {
 
     /// Registers an accepted connection, or answers 503 and closes it when the server or this
     /// client holds too many. At the server's limit, idle keep-alive connections make room
-    /// first, so one client's idle sockets cannot lock everybody out (probes included).
+    /// first, so one client's idle sockets cannot lock everybody out (probes included); at a
+    /// client's own cap, that client's longest idle connection on this loop makes room (as nginx
+    /// does), so a pool of idle keep-alives does not lock its owner out.
     private func admit(_ fd: Int32, _ address: String) {
         ctx.stats.acceptedConnections.add(1, ordering: .relaxed)
         var open = ctx.stats.openConnections.add(1, ordering: .relaxed).newValue
         if open > limits.maxConnections && evictIdleConnections(open - limits.maxConnections) > 0 {
             open = ctx.stats.openConnections.load(ordering: .relaxed)
         }
-        let counted = ctx.clientConnections.admit(address)
+        var counted = ctx.clientConnections.admit(address)
+        if !counted && evictIdleConnections(1, of: address) > 0 { counted = ctx.clientConnections.admit(address) }
         let refusal: ServerRejection? = open > limits.maxConnections ? .tooManyConnections : counted ? nil : .tooManyClientConnections
         guard let refusal else {
             if register(fd, address, countedForClient: true) == nil { discardUnregistered(fd, address, countedForClient: true) }
@@ -151,10 +154,11 @@ final class EventLoop {
         close(fd)
     }
 
-    /// Closes up to `count` idle connections of this loop, longest idle first.
-    private func evictIdleConnections(_ count: Int) -> Int {
+    /// Closes up to `count` idle connections of this loop (of one client address, if given),
+    /// longest idle first.
+    private func evictIdleConnections(_ count: Int, of address: String? = nil) -> Int {
         var idle: [Connection] = []
-        for case let c? in connections where c.machine.isIdle { idle.append(c) }
+        for case let c? in connections where c.machine.isIdle && (address == nil || c.machine.remoteAddress == address) { idle.append(c) }
         idle.sort { $0.machine.idleSinceMs < $1.machine.idleSinceMs }
         let victims = idle.prefix(count)
         for c in victims {

@@ -230,6 +230,28 @@ import Testing
         for c in held.dropFirst() { shutdown(c.fd, Int32(SHUT_RDWR)) } // unfinished heads would delay the drain
     }
 
+    /// A client at its cap with idle keep-alive connections is not locked out: its longest idle
+    /// one makes room (nginx answers such a client too).
+    @Test func aClientsOwnIdleConnectionsMakeRoomForItsNextOne() throws {
+        let server = try ServerProcess(["MAX_CONNECTIONS_PER_CLIENT": "3", "HTTP_THREADS": "1"])
+        defer { server.stop() }
+        let idle = try (0..<3).map { _ in try RawConnection(port: server.port) }
+        for c in idle {
+            try c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try c.readResponse().status == 200)
+        }
+        var newer: [RawConnection] = []  // held open, so each new one needs room
+        for _ in 0..<3 {
+            let next = try RawConnection(port: server.port)
+            try next.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try next.readResponse().status == 200, "an idle keep-alive of the same client made room")
+            newer.append(next)
+        }
+        #expect(idle.filter { $0.isClosedByPeer() }.count == 3, "the idle ones were closed, oldest first")
+        try newer[2].send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try newer[2].readResponse().status == 200, "the newest stays open")
+    }
+
     @Test func fullWorkerQueueAnswers503Immediately() throws {
         let server = try ServerProcess(["WORKER_THREADS": "1", "WORKER_QUEUE_LIMIT": "1"])
         defer { server.stop() }
