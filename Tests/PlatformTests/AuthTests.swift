@@ -82,7 +82,7 @@ import Logging
         #expect(call(try makeApp([:]), "/ops", Self.token).status == .unauthorized, "no token configured: nobody is the operator")
         #expect(throws: ConfigError.self) { try AppConfig.load(from: Environment(["ADMIN_API_TOKEN": "short"])) }
         #expect(throws: ConfigError.self) { try AppConfig.load(from: Environment(["APP_ENV": "production"])) }
-        let production = try AppConfig.load(from: Environment(["APP_ENV": "production", "ADMIN_API_TOKEN": Self.token]))
+        let production = try AppConfig.load(from: Environment(["APP_ENV": "production", "ADMIN_API_TOKEN": Self.token, "DATABASE_URL": "postgresql://db.internal/app"]))
         #expect(production.adminAPIToken == Self.token)
     }
 }
