@@ -28,6 +28,7 @@ public struct AccountsFeature: Feature {
         audit = AuditService(pool: pool)
         projects = ProjectService(pool: pool)
         services.projectAccess.install(projects)
+        services.sessions.install { [pool] principal in AccessTokenAuthenticator.stillValid(principal, pool: pool) }
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {

@@ -12,6 +12,9 @@ public final class EventHub: Sendable {
     public let heartbeatSeconds: Int
     public let subscriberBufferBytes: Int
     private let subscribers = Mutex<[UInt64: ResponseStream]>([:])
+    /// Per subscriber, whether it may still listen (its login still stands), asked at every
+    /// heartbeat; one that may not has its stream ended.
+    private let validity = Mutex<[UInt64: @Sendable () -> Bool]>([:])
     private let nextID = Atomic<UInt64>(1)
     private let heartbeatStarted = Atomic<Bool>(false)
     /// Subscribers dropped because they fell behind.
@@ -26,11 +29,14 @@ public final class EventHub: Sendable {
 
     /// A response that subscribes the client until it disconnects. Serve it from an inline
     /// route with no deadline (`timeoutMs: 0`).
-    public func subscribe() -> Response {
+    /// `stillValid` is asked at every heartbeat (on the heartbeat's thread, so it may block
+    /// briefly): once false, the stream ends and the client must subscribe again, authenticated.
+    public func subscribe(stillValid: (@Sendable () -> Bool)? = nil) -> Response {
         startHeartbeat()
         let stream = ResponseStream(capacity: subscriberBufferBytes)
         let id = nextID.add(1, ordering: .relaxed).oldValue
         subscribers.withLock { $0[id] = stream }
+        if let stillValid { validity.withLock { $0[id] = stillValid } }
         stream.onCancel { [weak self] in self?.remove(id) }
         // Tells the client how long to wait before reconnecting, and flushes the head at once.
         stream.offer(Array("retry: 3000\n\n".utf8))
@@ -76,7 +82,20 @@ public final class EventHub: Sendable {
         return delivered
     }
 
-    private func remove(_ id: UInt64) { _ = subscribers.withLock { $0.removeValue(forKey: id) } }
+    private func remove(_ id: UInt64) {
+        _ = subscribers.withLock { $0.removeValue(forKey: id) }
+        _ = validity.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Ends the streams of subscribers that may no longer listen.
+    private func endRevoked() {
+        let checks = validity.withLock { Array($0) }
+        for (id, stillValid) in checks where !stillValid() {
+            let stream = subscribers.withLock { $0[id] }
+            remove(id)
+            stream?.finish()
+        }
+    }
 
     private func startHeartbeat() {
         guard !heartbeatStarted.load(ordering: .relaxed),
@@ -88,6 +107,7 @@ public final class EventHub: Sendable {
             while true {
                 sleep(interval)
                 guard let hub = self else { return }
+                hub.endRevoked()
                 _ = hub.send(beat)
             }
         }.detach()

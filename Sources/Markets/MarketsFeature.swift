@@ -61,7 +61,7 @@ public struct MarketsFeature: Feature {
         try IndexRoutes.register(&routes, market: market, readAccess: read)
         try SimulationRoutes.register(&routes, market: market, readAccess: read)
         try StrategyRoutes.register(&routes, strategy: strategy, readAccess: read)
-        try RefreshRoutes.register(&routes, jobs: services.jobs, events: events, readAccess: read)
+        try RefreshRoutes.register(&routes, jobs: services.jobs, events: events, readAccess: read, sessions: services.sessions)
     }
 
     public func registerJobs(_ jobs: JobRunner) throws {

@@ -61,6 +61,8 @@ public final class AppServices: Sendable {
     public let rateLimiter: any RateLimiter
     /// Project authorization for features that keep data in projects (installed by accounts).
     public let projectAccess = ProjectAccess()
+    /// Whether a login still stands, for what outlives its request (installed by accounts).
+    public let sessions = SessionValidity()
     /// Streamed responses open at once (STREAM_WORKERS in all, STREAMS_PER_USER each).
     public let streams: StreamAdmission
 

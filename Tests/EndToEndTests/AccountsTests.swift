@@ -132,6 +132,25 @@ import Testing
         #expect(try Self.get(s, "/api/v1/admin/audit-logs", token: carol.access).status == 401, "carol's old session ended on deactivation")
     }
 
+    /// An event-stream subscription ends once its login no longer stands: after logout-all the
+    /// stream is finished at the next heartbeat (15 s), and a new one needs a live token.
+    @Test func anEventStreamEndsWhenItsSessionEnds() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let s = try Self.server(url, ["PUBLIC_MARKET_DATA": "false"])
+        defer { s.stop() }
+        _ = try Self.register(s, "listener@example.com")
+        let tokens = try Self.login(s, "listener@example.com")
+        let c = try RawConnection(port: s.port, timeout: 40)
+        try c.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(tokens.access)\r\n\r\n")
+        #expect(c.readUntil("retry: 3000"))
+        #expect(try Self.post(s, "/api/v1/auth/logout-all", "", token: tokens.access).status == 200)
+        let ended = Date()
+        #expect(c.readUntil("\r\n0\r\n\r\n"), "the stream is finished (its last chunk)")
+        #expect(Date().timeIntervalSince(ended) < 35)
+        let again = try s.request("GET", "/api/v1/events", headers: [("Authorization", "Bearer \(tokens.access)")])
+        #expect(again.status == 401)
+    }
+
     /// One identity per address however it is typed: the lockout counts the account, and no
     /// other spelling of the address reaches it with its own count (issue: a dotted capital I
     /// gave five more guesses per i).

@@ -29,4 +29,17 @@ struct AccessTokenAuthenticator: Authenticator {
         guard try row.decode("session_alive", as: Bool.self) else { return .invalid("session ended") }
         return .principal(Principal(id: claims.subject, role: try row.decode("role"), session: claims.session))
     }
+
+    /// Whether the login behind a principal still stands: the account active and its session
+    /// not ended (logout, logout-all, a password change, deactivation). A database that cannot
+    /// answer keeps the subscription (the next check asks again).
+    static func stillValid(_ principal: Principal, pool: ConnectionPool) -> Bool {
+        guard let user = UUID(uuidString: principal.id), let session = principal.session.flatMap(UUID.init(uuidString:)) else { return true }
+        do {
+            guard let row = try pool.withConnection({ c in try c.query(UserRepository.authState(user: user, session: session)).first }) else { return false }
+            return try row.decode("active", as: Bool.self) && row.decode("session_alive", as: Bool.self)
+        } catch {
+            return true
+        }
+    }
 }

@@ -8,7 +8,7 @@ enum RefreshRoutes {
         payload.contains(#""mode":"full""#) ? .full : .incremental
     }
 
-    static func register(_ routes: inout Routes, jobs: JobRunner, events: EventHub, readAccess: Access) throws {
+    static func register(_ routes: inout Routes, jobs: JobRunner, events: EventHub, readAccess: Access, sessions: SessionValidity) throws {
         try routes.post("/admin/refresh", RouteOptions(access: .admin, timeoutMs: 900_000, doc: RouteDoc(
             "Refresh market data and recompute the index: 202 with the run id, or with wait=true the finished run (502 when the provider failed)",
             tag: "jobs", parameters: [
@@ -45,8 +45,10 @@ enum RefreshRoutes {
         // On a worker only to authenticate (a blocking token check); the stream itself costs no thread.
         try routes.get("/api/v1/events", RouteOptions(access: readAccess, inline: readAccess == .public, timeoutMs: 0, doc: RouteDoc(
             "Server-Sent Events: a `refresh` event (run_id, last_date, index_value) after every committed refresh, and heartbeats",
-            tag: "markets", data: nil, rawContentType: "text/event-stream"))) { _, _ in
-            events.subscribe()
+            tag: "markets", data: nil, rawContentType: "text/event-stream"))) { _, context in
+            // A subscriber's stream ends once its login no longer stands (logout, deactivation).
+            guard let principal = context.principal else { return events.subscribe() }
+            return events.subscribe(stillValid: { sessions.stillValid(principal) })
         }
     }
 
