@@ -5,6 +5,12 @@ import Platform
 
 /// Backups' section of the configuration.
 struct BackupsConfig: Sendable {
+    /// What a backup without a key says: what is missing and how to make one.
+    static let missingKey = AppError(.serviceUnavailable, """
+        Backups need BACKUP_ENCRYPTION_KEY (32 bytes as 64 hex characters). Make one with `openssl rand -hex 32 > backup.key`, \
+        keep it apart from the backups (none can be read without it), and set BACKUP_ENCRYPTION_KEY_FILE=backup.key
+        """)
+
     var enabled = true
     var intervalMs = 3_600_000
     var key: [UInt8]?

@@ -58,7 +58,7 @@ public struct BackupsFeature: Feature {
             var q = QueryParameters(request)
             q.allowOnly([])
             try q.validate()
-            guard config.key != nil else { throw AppError(.serviceUnavailable, "Backups need BACKUP_ENCRYPTION_KEY") }
+            guard config.key != nil else { throw BackupsConfig.missingKey }
             switch try jobs.startRun(Self.job, payload: #"{"trigger":"manual"}"#, trigger: "api") {
             case .started(let id): return try context.success(["run_id": id], status: .accepted)
             case .busy(let id):

@@ -124,6 +124,15 @@ import Testing
         #expect(replaced == before)
     }
 
+    /// Without a key a backup says what is missing and how to make one.
+    @Test func aBackupWithoutAKeySaysHowToMakeOne() throws {
+        let url = try DatabaseTests.freshDatabase()
+        let dir = Self.tempDir()
+        #expect(try Self.cli(["migrate"], Self.env(url, dir)).0 == 0)
+        let (status, out) = try Self.cli(["backup"], Self.env(url, dir, ["BACKUP_ENCRYPTION_KEY": ""]))
+        #expect(status != 0 && out.contains("BACKUP_ENCRYPTION_KEY") && out.contains("openssl rand -hex 32"), "\(out)")
+    }
+
     @Test func damagedFilesAndWrongKeysAreRefusedBeforeAnyRowIsWritten() throws {
         let source = try DatabaseTests.freshDatabase()
         let dir = Self.tempDir()

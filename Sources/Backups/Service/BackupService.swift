@@ -35,7 +35,7 @@ public final class BackupService: Sendable {
     }
 
     func key() throws -> [UInt8] {
-        guard let key = config.key else { throw AppError(.serviceUnavailable, "Backups need BACKUP_ENCRYPTION_KEY") }
+        guard let key = config.key else { throw BackupsConfig.missingKey }
         return key
     }
 
