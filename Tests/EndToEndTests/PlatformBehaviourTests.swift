@@ -242,6 +242,8 @@ import Testing
         }
         var newer: [RawConnection] = []  // held open, so each new one needs room
         for _ in 0..<3 {
+            // Apart in time, so "longest idle" is one connection (the loop's clock is coarse).
+            usleep(30_000)
             let next = try RawConnection(port: server.port)
             try next.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try next.readResponse().status == 200, "an idle keep-alive of the same client made room")
