@@ -102,8 +102,9 @@ public struct Matcher: Sendable {
         var leftCompetitors = [Int32](repeating: 0, count: l.count)
         var rightCompetitors = [Int32](repeating: 0, count: r.count)
         let prior = scorer.priorLogOdds
-        for p in pairs {
-            let o = exp(Double(p.score) + prior)
+        // Each pair's odds once; the rival sums and the confidences below all read them.
+        let odds = pairs.map { exp(Double($0.score) + prior) }
+        for (p, o) in zip(pairs, odds) {
             leftSum[Int(p.left)] += o
             rightSum[Int(p.right)] += o
             leftCompetitors[Int(p.left)] += 1
@@ -114,10 +115,7 @@ public struct Matcher: Sendable {
         // one-partner-per-record constraint implies).
         var leftRivals = [Double](repeating: 0, count: l.count)
         var rightRivals = [Double](repeating: 0, count: r.count)
-        var odds = [Double](repeating: 0, count: pairs.count)
-        for (i, p) in pairs.enumerated() {
-            let o = exp(Double(p.score) + prior)
-            odds[i] = o
+        for (p, o) in zip(pairs, odds) {
             leftRivals[Int(p.left)] += o * (1 + o) / (1 + rightSum[Int(p.right)])
             rightRivals[Int(p.right)] += o * (1 + o) / (1 + leftSum[Int(p.left)])
         }
