@@ -47,7 +47,7 @@ public struct AccountsFeature: Feature {
         for row in rows {
             let id: UUID = try row.decode("id"), email: String = try row.decode("email")
             do {
-                try services.database.pool.transaction { tx in try tx.query(UserRepository.setKey(id, EmailAddress.key(email))) }
+                _ = try services.database.pool.transaction { tx in try tx.query(UserRepository.setKey(id, EmailAddress.key(email))) }
             } catch {
                 services.logger.error("an account's email key could not be set", metadata: ["user_id": "\(id.uuidString.lowercased())", "error": "\(error)"])
             }

@@ -1,12 +1,17 @@
 /// Appends JSON tokens to a byte buffer. Used for envelopes, logs and metrics, where building
 /// bytes directly is cheaper than going through an encoder.
 public enum JSONWriter {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Appends `s` as a quoted JSON string, escaping quotes, backslashes and control characters.
-    public static func appendString(_ s: String, to out: inout [UInt8]) {
+    public static func appendString(_ s: String, to out: inout [UInt8]) { appendString(utf8: s.utf8, to: &out) }
+
+    /// A string given as its UTF-8 bytes (a database value read in place). Inlinable: the
+    /// loop is specialised for the caller's byte collection.
+    @inlinable
+    public static func appendString(utf8 bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
+        for b in bytes {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
             case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])

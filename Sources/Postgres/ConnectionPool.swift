@@ -244,6 +244,13 @@ public final class Transaction {
         return try connection.query(q)
     }
 
+    /// See `PostgresConnection.forEachRow`.
+    @discardableResult
+    public func forEachRow(_ q: PostgresQuery, columns: [String], _ row: (PostgresRawRow) throws -> Void) throws -> Int {
+        try ensureOpen()
+        return try connection.forEachRow(q, columns: columns, row)
+    }
+
     @discardableResult
     public func copyIn(unsafeSQL sql: String, rows: some Sequence<[UInt8]>) throws -> Int {
         try ensureOpen()

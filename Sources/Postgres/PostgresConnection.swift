@@ -79,13 +79,34 @@ public final class PostgresConnection {
     /// Runs one parameterized statement. Prepared once per connection and reused afterwards.
     @discardableResult
     public func query(_ q: PostgresQuery) throws -> PostgresRows {
-        lastUsedAt = MonotonicClock.milliseconds()
-        if let onQuery {
-            let start = MonotonicClock.nanoseconds()
-            defer { onQuery(Double(MonotonicClock.nanoseconds() - start) / 1e9) }
-            return try cancellable { try queryRetryingStaleStatements(q) }
+        try timed { try cancellable { try queryRetryingStaleStatements(q) { Self.rows($0) } } }
+    }
+
+    /// Runs one parameterized statement like `query`, handing each row of the result to `row`
+    /// as it stands in libpq's buffer: no value is copied unless `row` copies it. For results
+    /// of many thousand rows (a job's records, an export page). `columns` are the names the
+    /// caller reads by position; a result with other columns is an error before any row.
+    @discardableResult
+    public func forEachRow(_ q: PostgresQuery, columns: [String], _ row: (PostgresRawRow) throws -> Void) throws -> Int {
+        try timed {
+            try cancellable {
+                try queryRetryingStaleStatements(q) { result in
+                    let names = (0..<Int(PQnfields(result))).map { String(cString: PQfname(result, Int32($0))) }
+                    guard names == columns else { throw PostgresError(.usage, "result columns \(names), expected \(columns)") }
+                    let n = PQntuples(result)
+                    for i in 0..<n { try row(PostgresRawRow(result: result, index: i)) }
+                    return Int(n)
+                }
+            }
         }
-        return try cancellable { try queryRetryingStaleStatements(q) }
+    }
+
+    private func timed<T>(_ body: () throws -> T) rethrows -> T {
+        lastUsedAt = MonotonicClock.milliseconds()
+        guard let onQuery else { return try body() }
+        let start = MonotonicClock.nanoseconds()
+        defer { onQuery(Double(MonotonicClock.nanoseconds() - start) / 1e9) }
+        return try body()
     }
 
     /// Runs a statement so that cancelling the current request (its deadline passed, its
@@ -104,9 +125,9 @@ public final class PostgresConnection {
     /// PQcancel's handle for this connection, made on first use.
     private lazy var cancelHandle = CancelHandle(PQgetCancel(handle))
 
-    private func queryRetryingStaleStatements(_ q: PostgresQuery) throws -> PostgresRows {
+    private func queryRetryingStaleStatements<T>(_ q: PostgresQuery, _ read: (OpaquePointer) throws -> T) throws -> T {
         do {
-            return try run(q)
+            return try run(q, read)
         } catch let e as PostgresError where e.sqlState == "0A000" || e.sqlState == "26000" {
             // "cached plan must not change result type" after a schema change, or a statement
             // that vanished: forget the cache. Outside a transaction the statement can simply be
@@ -115,11 +136,11 @@ public final class PostgresConnection {
             statements.removeAll()
             guard isIdleOutsideTransaction else { throw e }
             try? execute(unsafeSQL: "DEALLOCATE ALL")
-            return try run(q)
+            return try run(q, read)
         }
     }
 
-    private func run(_ q: PostgresQuery) throws -> PostgresRows {
+    private func run<T>(_ q: PostgresQuery, _ read: (OpaquePointer) throws -> T) throws -> T {
         var cStrings = q.binds.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         let name = try preparedName(q)
@@ -132,7 +153,7 @@ public final class PostgresConnection {
                 return PQexecParams(handle, q.sql, Int32(q.binds.count), nil, p, nil, nil, 0)
             }
         }
-        return try consume(result, query: q.sql)
+        return try consume(result, query: q.sql, read)
     }
 
     private func preparedName(_ q: PostgresQuery) throws -> String? {
@@ -231,12 +252,17 @@ extension PostgresConnection {
 
     /// Turns a PGresult into rows or an error, and frees it.
     private func consume(_ result: OpaquePointer?, query: String) throws -> PostgresRows {
+        try consume(result, query: query) { Self.rows($0) }
+    }
+
+    /// A successful PGresult read by `read`, or its error thrown; freed either way.
+    private func consume<T>(_ result: OpaquePointer?, query: String, _ read: (OpaquePointer) throws -> T) throws -> T {
         guard let result else { throw connectionError(query: query) }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            return Self.rows(result)
+            return try read(result)
         default:
             var e = PostgresError(isBroken ? .connectionFailed : .server, field(result, "M") ?? String(cString: PQerrorMessage(handle)).trimmingWhitespace())
             e.sqlState = field(result, "C")

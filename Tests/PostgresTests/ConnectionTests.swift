@@ -37,6 +37,37 @@ import Foundation
         #expect(throws: PostgresError.self) { try row.decode("nope", as: Int.self) }
     }
 
+    /// Rows read in place: values by position as the result holds them, NULL told from "",
+    /// integers parsed strictly, and a result whose columns are not the expected ones refused
+    /// before any row is handed over.
+    @Test func rowsReadInPlace() throws {
+        let pool = try TestDatabase.pool()
+        var seen: [(Int64?, String?, Bool, Int)] = []
+        let n = try pool.withConnection { c in
+            try c.forEachRow("""
+                SELECT * FROM (VALUES (\(Int64.min)::int8, \("héllo\t\\")::text), (-42, ''), (9223372036854775807, NULL), (NULL, 'x')) AS t (a, b)
+                """, columns: ["a", "b"]) { r in
+                seen.append((r.int(0), r.string(1), r.isNull(1), r.bytes(1).count))
+            }
+        }
+        #expect(n == 4)
+        #expect(seen.map(\.0) == [Int64.min, -42, Int64.max, nil])
+        #expect(seen.map(\.1) == ["héllo\t\\", "", nil, "x"])
+        #expect(seen.map(\.2) == [false, false, true, false])
+        #expect(seen.map(\.3) == [8, 0, 0, 1])
+        var called = false
+        #expect(throws: PostgresError.self) {
+            try pool.withConnection { c in try c.forEachRow("SELECT 1 AS b, 2 AS a", columns: ["a", "b"]) { _ in called = true } }
+        }
+        #expect(!called)
+        let text = try pool.withConnection { c in
+            var out: [Int64?] = []
+            try c.forEachRow("SELECT * FROM (VALUES ('12a'), ('99999999999999999999'), ('9999999999999999999'), ('9223372036854775808'), ('-'), ('')) AS t (a)", columns: ["a"]) { out.append($0.int(0)) }
+            return out
+        }
+        #expect(text == [nil, nil, nil, nil, nil, nil], "text that is not an int8 is nil, never a wrapped number")
+    }
+
     @Test func valuesNeverBecomeSQL() throws {
         let pool = try TestDatabase.pool()
         let t = TestDatabase.table("inj")

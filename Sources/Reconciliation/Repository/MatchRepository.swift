@@ -120,13 +120,13 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
-    /// A side's live records in no match of the job (or only in rejected ones), by id.
+    /// A side's live records in no match of the job (or only in rejected ones, whose items are
+    /// released), by id: the lookup is the one-live-match index's.
     static func unmatched(job: UUID, source: UUID, afterID: Int64?, limit: Int) -> PostgresQuery {
         """
         SELECT \(unsafeSQL: recordColumns) FROM reconciliation_records r
         WHERE r.data_source_id = \(source) AND r.deleted_at IS NULL AND (\(afterID)::bigint IS NULL OR r.id > \(afterID)::bigint)
-          AND NOT EXISTS (SELECT 1 FROM match_items mi JOIN matches m ON m.id = mi.match_id
-                          WHERE mi.record_id = r.id AND m.job_id = \(job) AND m.status <> 'rejected')
+          AND NOT EXISTS (SELECT 1 FROM match_items mi WHERE mi.job_id = \(job) AND mi.record_id = r.id AND NOT mi.released)
         ORDER BY r.id LIMIT \(limit)
         """
     }
@@ -160,8 +160,7 @@ enum MatchRepository: StatementCatalog {
         """
         SELECT r.external_id FROM reconciliation_records r
         WHERE r.data_source_id = \(source) AND r.deleted_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM match_items mi JOIN matches m ON m.id = mi.match_id
-                          WHERE mi.record_id = r.id AND m.job_id = \(job) AND m.status <> 'rejected')
+          AND NOT EXISTS (SELECT 1 FROM match_items mi WHERE mi.job_id = \(job) AND mi.record_id = r.id AND NOT mi.released)
         ORDER BY r.id
         """
     }

@@ -117,9 +117,13 @@ enum ReconciliationJobRepository: StatementCatalog {
     }
 
     /// The records of one side as the matcher needs them (amount as exact text).
+    /// A side's live records as the matcher reads them, the amount in 1/10,000 units: exact, as
+    /// numeric(20,4) has four decimals, and within int8 for the 14 integer digits an upload
+    /// accepts (a larger stored value fails the load with "bigint out of range", never misread).
+    static let recordColumns = ["id", "day", "units", "currency", "reference", "description", "counterparty"]
     static func records(source: UUID) -> PostgresQuery {
         """
-        SELECT id, (transaction_date - DATE '1970-01-01') AS day, amount::text AS amount, currency, reference, description, counterparty
+        SELECT id, (transaction_date - DATE '1970-01-01') AS day, (amount * 10000)::int8 AS units, currency, reference, description, counterparty
         FROM reconciliation_records WHERE data_source_id = \(source) AND deleted_at IS NULL ORDER BY id
         """
     }

@@ -12,7 +12,7 @@ final class ExportService: Sendable {
     let streamPool: ConnectionPool
     let access: ProjectAccess
     let streams: StreamAdmission
-    static let page = 5_000
+    static let page = 20_000
 
     init(pool: ConnectionPool, streamPool: ConnectionPool, access: ProjectAccess, streams: StreamAdmission) {
         self.pool = pool
@@ -40,92 +40,124 @@ final class ExportService: Sendable {
         return stream
     }
 
-    /// Reads `q` page by page through a cursor, handing each row to `row`, writing as it goes.
-    static func each(_ tx: Transaction, _ name: String, _ q: PostgresQuery, _ out: ResponseStream, _ row: (PostgresRow, inout [UInt8]) throws -> Void) throws {
+    /// Reads `q` page by page through a cursor, handing each row (read in place, columns by
+    /// position as `columns` names them) to `row`, writing as it goes.
+    static func each(_ tx: Transaction, _ name: String, _ q: PostgresQuery, columns: [String], _ out: ResponseStream,
+                     _ row: (PostgresRawRow, inout [UInt8]) throws -> Void) throws {
         try tx.query(MatchRepository.declareCursor(name, q))
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(128 * 1024)
-        while true {
-            let rows = try tx.query(PostgresQuery(unsafeSQL: "FETCH \(page) FROM \(name)"))
-            if rows.count == 0 { break }
-            for r in rows { try row(r, &buffer) }
+        buffer.reserveCapacity(256 * 1024)
+        let fetch = PostgresQuery(unsafeSQL: "FETCH \(page) FROM \(name)")
+        while try tx.forEachRow(fetch, columns: columns, { try row($0, &buffer) }) > 0 {
             try out.write(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
         try tx.query(PostgresQuery(unsafeSQL: "CLOSE \(name)"))
     }
 
-    /// The matches come as one row per record, in match order; a match's object is written
-    /// when its last row has been read (no aggregation in the database).
+    static let matchColumns = ["side", "external_id", "id", "match_type", "status", "confidence"]
+
+    /// Plans for reading the whole result (a cursor is planned for its first rows by default:
+    /// index scans and nested loops, several times slower over a large job), with the sort in
+    /// memory (the default work_mem spills it).
+    static let exportSettings: [PostgresQuery] = ["SET LOCAL cursor_tuple_fraction = 1.0", "SET LOCAL work_mem = '64MB'"]
+
+    /// The matches come as one row per record, in match order (left records first); a match's
+    /// object is written as its rows are read (no aggregation in the database, no value copied
+    /// but the current match's head).
     static func json(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
+        for q in exportSettings { try tx.query(q) }
         try out.write(Array(#"{"job_id":"\#(job.id.uuidString.lowercased())","matches":["#.utf8))
-        struct Current {
-            var id: UUID
-            var head: String
-            var left: [String] = []
-            var right: [String] = []
+        var currentID: [UInt8] = []
+        var head: [UInt8] = []
+        var side: UInt8 = 0  // 0: no match open, 1: in left_ids, 2: in right_ids
+        var firstID = true
+        func close(_ b: inout [UInt8]) {
+            if side == 1 { b.append(contentsOf: #"],"right_ids":["#.utf8) }
+            b.append(contentsOf: "],".utf8)
+            b.append(contentsOf: head)
+            b.append(UInt8(ascii: "}"))
         }
-        var current: Current?
-        var first = true
-        func flush(_ c: Current, _ b: inout [UInt8]) {
-            if !first { b.append(UInt8(ascii: ",")) }
-            first = false
-            b.append(contentsOf: #"{"match_id":"\#(c.id.uuidString.lowercased())","left_ids":["#.utf8)
-            for (i, id) in c.left.enumerated() {
-                if i > 0 { b.append(UInt8(ascii: ",")) }
-                JSONWriter.appendString(id, to: &b)
+        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), columns: matchColumns, out) { r, b in
+            let id = r.bytes(2)
+            if side == 0 || !Self.same(currentID, id) {
+                if side != 0 { close(&b); b.append(UInt8(ascii: ",")) }
+                currentID.removeAll(keepingCapacity: true)
+                currentID.append(contentsOf: id)
+                head.removeAll(keepingCapacity: true)
+                head.append(contentsOf: #""confidence":"#.utf8)
+                head.append(contentsOf: r.bytes(5))
+                head.append(contentsOf: #","type":""#.utf8)
+                head.append(contentsOf: r.bytes(3))
+                head.append(contentsOf: #"","status":""#.utf8)
+                head.append(contentsOf: r.bytes(4))
+                head.append(UInt8(ascii: "\""))
+                b.append(contentsOf: #"{"match_id":""#.utf8)
+                b.append(contentsOf: id)
+                b.append(contentsOf: #"","left_ids":["#.utf8)
+                side = 1
+                firstID = true
             }
-            b.append(contentsOf: #"],"right_ids":["#.utf8)
-            for (i, id) in c.right.enumerated() {
-                if i > 0 { b.append(UInt8(ascii: ",")) }
-                JSONWriter.appendString(id, to: &b)
+            if side == 1, r.bytes(0).first == UInt8(ascii: "r") {
+                b.append(contentsOf: #"],"right_ids":["#.utf8)
+                side = 2
+                firstID = true
             }
-            b.append(contentsOf: "],\(c.head)}".utf8)
-        }
-        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), out) { r, b in
-            let id: UUID = try r.decode("id")
-            if current?.id != id {
-                if let c = current { flush(c, &b) }
-                current = Current(id: id, head: #""confidence":\#(try r.decode("confidence", as: String.self)),"type":"\#(try r.decode("match_type", as: String.self))","status":"\#(try r.decode("status", as: String.self))""#)
-            }
-            let external: String = try r.decode("external_id")
-            if try r.decode("side", as: String.self) == "left" { current!.left.append(external) } else { current!.right.append(external) }
+            if !firstID { b.append(UInt8(ascii: ",")) }
+            firstID = false
+            JSONWriter.appendString(utf8: r.bytes(1), to: &b)
         }
         var tail: [UInt8] = []
-        if let c = current { flush(c, &tail) }
+        if side != 0 { close(&tail) }
         try out.write(tail)
         for (key, source) in [("unmatched_left", job.leftSourceID), ("unmatched_right", job.rightSourceID)] {
             try out.write(Array(#"],"\#(key)":["#.utf8))
-            first = true
-            try each(tx, "export_\(key)", MatchRepository.exportUnmatched(job: job.id, source: source), out) { r, b in
+            var first = true
+            try each(tx, "export_\(key)", MatchRepository.exportUnmatched(job: job.id, source: source), columns: ["external_id"], out) { r, b in
                 if !first { b.append(UInt8(ascii: ",")) }
                 first = false
-                JSONWriter.appendString(try r.decode("external_id"), to: &b)
+                JSONWriter.appendString(utf8: r.bytes(0), to: &b)
             }
         }
         // Exact duplicate rows (an overlapping import): unmatched above, and named here.
         try out.write(Array(#"],"duplicates":["#.utf8))
-        first = true
-        try each(tx, "export_duplicates", MatchRepository.exportDuplicates(job: job.id), out) { r, b in
+        var first = true
+        try each(tx, "export_duplicates", MatchRepository.exportDuplicates(job: job.id), columns: ["external_id", "duplicate_of", "side"], out) { r, b in
             if !first { b.append(UInt8(ascii: ",")) }
             first = false
-            b.append(contentsOf: #"{"side":"\#(try r.decode("side", as: String.self))","id":"#.utf8)
-            JSONWriter.appendString(try r.decode("external_id"), to: &b)
+            b.append(contentsOf: #"{"side":""#.utf8)
+            b.append(contentsOf: r.bytes(2))
+            b.append(contentsOf: #"","id":"#.utf8)
+            JSONWriter.appendString(utf8: r.bytes(0), to: &b)
             b.append(contentsOf: #","duplicate_of":"#.utf8)
-            JSONWriter.appendString(try r.decode("duplicate_of"), to: &b)
+            JSONWriter.appendString(utf8: r.bytes(1), to: &b)
             b.append(UInt8(ascii: "}"))
         }
         try out.write(Array("]}".utf8))
     }
 
+    static func same(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let q = b.baseAddress else { return true }
+        return a.withUnsafeBufferPointer { memcmp($0.baseAddress!, q, b.count) == 0 }
+    }
+
     static func csv(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
+        for q in exportSettings { try tx.query(q) }
         try out.write(Array("side,external_id,match_id,match_type,match_status,confidence\r\n".utf8))
-        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), out) { r, b in
-            b.append(contentsOf: "\(try r.decode("side", as: String.self)),\(csvField(try r.decode("external_id"))),\(try r.decode("id", as: UUID.self).uuidString.lowercased()),\(try r.decode("match_type", as: String.self)),\(try r.decode("status", as: String.self)),\(try r.decode("confidence", as: String.self))\r\n".utf8)
+        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), columns: matchColumns, out) { r, b in
+            b.append(contentsOf: r.bytes(0))
+            b.append(UInt8(ascii: ","))
+            b.append(contentsOf: csvField(r.string(1) ?? "").utf8)
+            for column in 2...5 {
+                b.append(UInt8(ascii: ","))
+                b.append(contentsOf: r.bytes(column))
+            }
+            b.append(contentsOf: [0x0D, 0x0A])
         }
         for (side, source) in [("left", job.leftSourceID), ("right", job.rightSourceID)] {
-            try each(tx, "export_unmatched_\(side)", MatchRepository.exportUnmatched(job: job.id, source: source), out) { r, b in
-                b.append(contentsOf: "\(side),\(csvField(try r.decode("external_id"))),,unmatched,,\r\n".utf8)
+            try each(tx, "export_unmatched_\(side)", MatchRepository.exportUnmatched(job: job.id, source: source), columns: ["external_id"], out) { r, b in
+                b.append(contentsOf: "\(side),\(csvField(r.string(0) ?? "")),,unmatched,,\r\n".utf8)
             }
         }
     }

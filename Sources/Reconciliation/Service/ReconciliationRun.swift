@@ -131,8 +131,17 @@ enum ReconciliationRun {
         return try JobOutcome(stats: stats, changedData: true)
     }
 
+    /// Read in place (a job loads every record of both sides: no row is materialised twice).
     static func records(_ tx: Transaction, _ source: UUID) throws -> [MatchInput] {
-        try tx.query(ReconciliationJobRepository.records(source: source)).map { try input($0) }
+        var out: [MatchInput] = []
+        try tx.forEachRow(ReconciliationJobRepository.records(source: source), columns: ReconciliationJobRepository.recordColumns) { r in
+            guard let id = r.int(0), let day = r.int(1), let units = r.int(2), let currency = r.string(3) else {
+                throw AppError(.internalError, "a record of source \(source.uuidString.lowercased()) cannot be read")
+            }
+            out.append(MatchInput(id: id, amount: units, day: Int32(truncatingIfNeeded: day), currency: currency, reference: r.string(4),
+                                  description: r.string(5), counterparty: r.string(6)))
+        }
+        return out
     }
 
     /// A record as the matcher reads it, from columns named `prefix` + id, day, amount, ...
