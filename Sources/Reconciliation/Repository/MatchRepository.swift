@@ -46,7 +46,7 @@ enum MatchRepository: StatementCatalog {
     static let oneLiveMatchPerRecord = "match_items_one_live_match_per_record"
 
     static let columns = """
-        m.id, m.match_type, m.status, m.confidence::text AS confidence, m.details::text AS details, m.notes, m.reviewed_by,
+        m.id, m.match_type, m.status, m.confidence::text AS confidence, m.details, m.notes, m.reviewed_by,
         \(SQLTime.iso("m.reviewed_at")) AS reviewed_at, \(SQLTime.iso("m.created_at")) AS created_at
         """
     static let recordColumns = """
@@ -115,8 +115,8 @@ enum MatchRepository: StatementCatalog {
     /// Which of these records already are in a match of the job that was not rejected.
     static func taken(job: UUID, records: [Int64]) -> PostgresQuery {
         """
-        SELECT DISTINCT mi.record_id FROM match_items mi JOIN matches m ON m.id = mi.match_id
-        WHERE m.job_id = \(job) AND m.status <> 'rejected' AND mi.record_id = ANY(\(records)::bigint[])
+        SELECT DISTINCT mi.record_id FROM match_items mi
+        WHERE mi.job_id = \(job) AND NOT mi.released AND mi.record_id = ANY(\(records)::bigint[])
         """
     }
 
