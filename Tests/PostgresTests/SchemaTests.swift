@@ -101,6 +101,11 @@ import Foundation
         ("match item of its match's job", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', gen_random_uuid(), id, 'left' FROM reconciliation_records LIMIT 1", "23503"),
         ("match item record exists", "INSERT INTO match_items (match_id, job_id, record_id, side) VALUES ('\(match)', '\(Self.job)', 987654321, 'left')", "23503"),
         ("match item match exists", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT gen_random_uuid(), '\(Self.job)', id, 'left' FROM reconciliation_records LIMIT 1", "23503"),
+        // A bulk write (over 10,000 items, a job's COPY) is checked by hash joins (migration 0010):
+        // one bad item among many is still found.
+        ("bulk items: one record missing", Self.bulkItems(badRecord: "987654321"), "23503"),
+        ("bulk items: one match missing", Self.bulkItems(badMatch: "gen_random_uuid()"), "23503"),
+        ("bulk items: one of another job", Self.bulkItems(badJob: "gen_random_uuid()"), "23503"),
         ("matched record cannot be deleted", "INSERT INTO match_items (match_id, job_id, record_id, side) SELECT '\(match)', '\(Self.job)', id, 'left' FROM reconciliation_records LIMIT 1; DELETE FROM reconciliation_records", "23503"),
         ("source with records cannot be deleted", "DELETE FROM data_sources WHERE id = '\(bank)'", "23503"),
         ("project with records cannot be deleted", "DELETE FROM project_members; DELETE FROM reconciliation_jobs; DELETE FROM projects", "23503"),
@@ -115,6 +120,19 @@ import Foundation
         ("backup success is complete", "INSERT INTO backups (kind, retention_class, status, finished_at) VALUES ('full', 'daily', 'succeeded', now())", "23514"),
         ("backup retention class", "INSERT INTO backups (kind, retention_class) VALUES ('full', 'forever')", "23514"),
     ]
+
+    /// 10,001 records, then one statement inserting an item for each of them and one more
+    /// whose record, match or job is `bad...` (SQL expressions).
+    static func bulkItems(badRecord: String? = nil, badMatch: String? = nil, badJob: String? = nil) -> String {
+        """
+        INSERT INTO reconciliation_records (project_id, data_source_id, external_id, transaction_date, amount, currency)
+            SELECT '\(project)', '\(bank)', 'BULK' || g, '2026-01-03', g, 'USD' FROM generate_series(1, 10001) g;
+        INSERT INTO match_items (match_id, job_id, record_id, side)
+            SELECT '\(match)', '\(job)', id, 'left' FROM reconciliation_records WHERE external_id LIKE 'BULK%' AND external_id <> 'BULK1'
+            UNION ALL SELECT \(badMatch ?? "'\(match)'::uuid"), \(badJob ?? "'\(job)'::uuid"),
+                             \(badRecord ?? "(SELECT id FROM reconciliation_records WHERE external_id = 'BULK1')"), 'left'
+        """
+    }
 
     func inRolledBackTransaction(_ body: (PostgresConnection) throws -> Void) throws {
         let db = try Self.migrated.get()
@@ -135,6 +153,15 @@ import Foundation
             } catch let e as PostgresError {
                 #expect(e.sqlState == sqlState, "\(rule): \(e.debugDescription)")
             }
+        }
+    }
+
+    /// The bulk branch of the item check accepts a valid bulk write (so the violations above
+    /// are refused for their bad item, not for their size).
+    @Test func aValidBulkWriteOfItemsIsAccepted() throws {
+        try inRolledBackTransaction { c in
+            try c.execute(unsafeSQL: Self.bulkItems())
+            #expect(try c.query("SELECT count(*) AS n FROM match_items").first!.decode("n", as: Int.self) == 10_001)
         }
     }
 

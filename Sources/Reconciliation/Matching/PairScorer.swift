@@ -73,13 +73,29 @@ struct PreparedRecord: Sendable {
     static let maxIdentifierFrequency = 20
 
     static func dropCommonIdentifiers(_ left: inout [PreparedRecord], _ right: inout [PreparedRecord]) {
-        var counts: [String: (Int, Int)] = [:]
-        for r in left { for d in Set(r.documents + r.cores) { counts[d, default: (0, 0)].0 += 1 } }
-        for r in right { for d in Set(r.documents + r.cores) { counts[d, default: (0, 0)].1 += 1 } }
-        let common = Set(counts.filter { max($0.value.0, $0.value.1) > maxIdentifierFrequency }.keys)
+        let common = commonIdentifiers(left, right)
         guard !common.isEmpty else { return }
-        for i in left.indices { left[i].drop(common) }
-        for i in right.indices { right[i].drop(common) }
+        for i in left.indices where left[i].carriesAny(of: common) { left[i].drop(common) }
+        for i in right.indices where right[i].carriesAny(of: common) { right[i].drop(common) }
+    }
+
+    /// Identifiers more than `maxIdentifierFrequency` records of a side carry. Each side is
+    /// counted on its own thread; a record's identifier counts once however often it carries
+    /// it (a record has a handful, so the check is a scan, not a set).
+    private static func commonIdentifiers(_ left: [PreparedRecord], _ right: [PreparedRecord]) -> Set<String> {
+        let perSide = Parallel.map(2) { side in
+            var counts: [String: Int] = [:]
+            for rec in side == 0 ? left : right {
+                for (i, d) in rec.documents.enumerated() where !rec.documents[..<i].contains(d) { counts[d, default: 0] += 1 }
+                for (i, c) in rec.cores.enumerated() where !rec.cores[..<i].contains(c) && !rec.documents.contains(c) { counts[c, default: 0] += 1 }
+            }
+            return Set(counts.lazy.filter { $0.value > maxIdentifierFrequency }.map(\.key))
+        }
+        return perSide[0].union(perSide[1])
+    }
+
+    private func carriesAny(of common: Set<String>) -> Bool {
+        documents.contains(where: common.contains) || cores.contains(where: common.contains) || reference.map(common.contains) == true
     }
 
     private mutating func drop(_ common: Set<String>) {
