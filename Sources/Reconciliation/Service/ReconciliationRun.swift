@@ -93,7 +93,7 @@ enum ReconciliationRun {
         let ordered = outcome.matches.sorted { $0.confidence > $1.confidence }
         // Each id's text made once (Foundation formats a UUID with printf): a match's id goes into
         // its row and every item's.
-        let ids = SequentialUUIDs.make(ordered.count).map { $0.uuidString.lowercased() }
+        let ids = SequentialUUIDs.make(ordered.count).map { Array($0.uuidString.lowercased().utf8) }
         let jobText = id.uuidString.lowercased()
         try context.pool.transaction { tx in
             try tx.query(MatchRepository.clear(job: id))
@@ -104,14 +104,40 @@ enum ReconciliationRun {
                     PostgresCopy.line([jobText, String(record), String(of)])
                 })
             }
-            let projectText = job.projectID.uuidString.lowercased()
-            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches, rows: zip(ids, ordered).lazy.map { matchID, m in
-                PostgresCopy.line([matchID, jobText, projectText, confidenceText(m.confidence), m.kind.rawValue, detailsJSON(m.signals)])
-            })
-            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems, rows: zip(ids, ordered).lazy.flatMap { matchID, m in
-                m.left.map { PostgresCopy.line([matchID, jobText, String(left[$0].id), "left"]) }
-                    + m.right.map { PostgresCopy.line([matchID, jobText, String(right[$0].id), "right"]) }
-            })
+            let projectText = Array(job.projectID.uuidString.lowercased().utf8)
+            let jobBytes = Array(jobText.utf8)
+            // Rows straight into one buffer, flushed every 256 KiB: no array or String per row.
+            var rows = CopyRowBuilder()
+            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyMatches) { writer in
+                for (matchID, m) in zip(ids, ordered) {
+                    rows.plain(matchID)
+                    rows.plain(jobBytes)
+                    rows.plain(projectText)
+                    rows.plain(Array(confidenceText(m.confidence).utf8))
+                    rows.text(m.kind.rawValue)
+                    rows.plain(detailsJSON(m.signals))
+                    rows.endRow()
+                    if rows.count >= 256 * 1024 { try writer.write(rows.bytes); rows.removeAll() }
+                }
+                try writer.write(rows.bytes)
+                rows.removeAll()
+            }
+            _ = try tx.copyIn(unsafeSQL: MatchRepository.copyItems) { writer in
+                func item(_ matchID: [UInt8], _ record: Int64, _ side: StaticString) {
+                    rows.plain(matchID)
+                    rows.plain(jobBytes)
+                    rows.integer(record)
+                    rows.plain(side)
+                    rows.endRow()
+                }
+                for (matchID, m) in zip(ids, ordered) {
+                    for r in m.left { item(matchID, left[r].id, "left") }
+                    for r in m.right { item(matchID, right[r].id, "right") }
+                    if rows.count >= 256 * 1024 { try writer.write(rows.bytes); rows.removeAll() }
+                }
+                try writer.write(rows.bytes)
+                rows.removeAll()
+            }
             try context.checkCancelled()
             stats.storeMs = Int(Date().timeIntervalSince(matchedAt) * 1000)
             let statsText = String(decoding: try JSONEncoder.sorted.encode(stats), as: UTF8.self)
@@ -168,11 +194,54 @@ enum ReconciliationRun {
     /// numeric(5,4) text: the confidence in 1e-4 units, rounded down.
     static func confidenceText(_ c: Double) -> String { Amounts.text(Int64((min(1, max(0, c)) * 10_000).rounded(.down))) }
 
-    /// The signals as the match's details (hand-written: one per match, many thousands per job).
-    static func detailsJSON(_ s: MatchSignals) -> String {
-        let similarity = s.counterparty.map { String($0) } ?? "null"
-        // Field, level and level names are the matcher's own identifiers (no quoting needed).
-        let contributions = s.contributions.map { #"{"field":"\#($0.field)","level":"\#($0.level)","weight":\#($0.weight)}"# }.joined(separator: ",")
-        return #"{"amount_difference":"\#(Amounts.text(s.amountDifference))","date_distance_business_days":\#(s.dateDistance),"reference":"\#(s.reference)","counterparty_similarity":\#(similarity),"score":\#(s.score),"competitors":\#(s.competitors),"contributions":[\#(contributions)]}"#
+    /// The signals as the match's details, as bytes (one per match, up to millions per job).
+    /// Field, level and level names are the matcher's own identifiers (no quoting needed); the
+    /// numbers are rounded to 1e-3 by the matcher and written in their shortest form.
+    static func detailsJSON(_ s: MatchSignals) -> [UInt8] {
+        var b: [UInt8] = []
+        b.reserveCapacity(512)
+        b.append(contentsOf: #"{"amount_difference":""#.utf8)
+        b.append(contentsOf: Amounts.text(s.amountDifference).utf8)
+        b.append(contentsOf: #"","date_distance_business_days":"#.utf8)
+        CopyRowBuilder.appendDecimal(Int64(s.dateDistance), to: &b)
+        b.append(contentsOf: #","reference":""#.utf8)
+        b.append(contentsOf: s.reference.utf8)
+        b.append(contentsOf: #"","counterparty_similarity":"#.utf8)
+        if let c = s.counterparty { appendMilli(c, to: &b) } else { b.append(contentsOf: "null".utf8) }
+        b.append(contentsOf: #","score":"#.utf8)
+        appendMilli(s.score, to: &b)
+        b.append(contentsOf: #","competitors":"#.utf8)
+        CopyRowBuilder.appendDecimal(Int64(s.competitors), to: &b)
+        b.append(contentsOf: #","contributions":["#.utf8)
+        for (i, c) in s.contributions.enumerated() {
+            if i > 0 { b.append(UInt8(ascii: ",")) }
+            b.append(contentsOf: #"{"field":""#.utf8)
+            b.append(contentsOf: c.field.utf8)
+            b.append(contentsOf: #"","level":""#.utf8)
+            b.append(contentsOf: c.level.utf8)
+            b.append(contentsOf: #"","weight":"#.utf8)
+            appendMilli(c.weight, to: &b)
+            b.append(UInt8(ascii: "}"))
+        }
+        b.append(contentsOf: "]}".utf8)
+        return b
+    }
+
+    /// A number to three decimals in its shortest form ("3.25", "-1", "0.004"); null when not
+    /// finite (JSON has no infinity).
+    static func appendMilli(_ v: Double, to b: inout [UInt8]) {
+        guard v.isFinite, abs(v) < 1e15 else { b.append(contentsOf: "null".utf8); return }
+        let n = Int64((v * 1000).rounded())
+        if n < 0 { b.append(UInt8(ascii: "-")) }
+        let m = Int64(n.magnitude)
+        CopyRowBuilder.appendDecimal(m / 1000, to: &b)
+        var fraction = m % 1000
+        guard fraction != 0 else { return }
+        var digits = 3
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        b.append(UInt8(ascii: "."))
+        let text = String(fraction)
+        b.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - text.utf8.count))
+        b.append(contentsOf: text.utf8)
     }
 }
