@@ -39,6 +39,12 @@ enum UploadRepository: StatementCatalog {
         for sql in sessionSetup { try tx.query(PostgresQuery(unsafeSQL: sql)) }
     }
 
+    /// Straight into the records, file order giving the ids (no staging, no move).
+    static let copyRecords = """
+        COPY reconciliation_records (project_id, data_source_id, file_id, external_id, transaction_date, amount, currency, reference, description,
+                                     counterparty) FROM STDIN
+        """
+
     static let copyStaging = "COPY upload_staging (line, external_id, transaction_date, amount, currency, reference, description, counterparty) FROM STDIN"
 
     static let columns = """
@@ -57,27 +63,29 @@ enum UploadRepository: StatementCatalog {
         """
     }
 
-    /// Ids that appear on several lines of the file (first 100).
-    static let duplicateIDs: PostgresQuery = """
-        SELECT external_id, array_agg(line ORDER BY line)::text AS lines FROM upload_staging GROUP BY external_id HAVING count(*) > 1
-        ORDER BY min(line) LIMIT 100
+    /// Which of `ids` the source already holds (live), with the upload each came from.
+    static func existingIDs(source: UUID, among ids: [String], limit: Int) -> PostgresQuery {
         """
-
-    /// Ids the source already holds from another upload (first 100).
-    static func existingIDs(source: UUID) -> PostgresQuery {
-        """
-        SELECT s.line, s.external_id, r.file_id FROM upload_staging s
-        JOIN reconciliation_records r ON r.data_source_id = \(source) AND r.external_id = s.external_id AND r.deleted_at IS NULL
-        ORDER BY s.line LIMIT 100
+        SELECT r.external_id, r.file_id FROM reconciliation_records r
+        WHERE r.data_source_id = \(source) AND r.deleted_at IS NULL AND r.external_id = ANY(\(ids)::text[]) LIMIT \(limit)
         """
     }
 
+    /// A direct upload's file row goes in first, as 'processing' (its records are checked
+    /// against it at the end of their COPY), and is completed once the file has been read.
     static func insertFile(id: UUID, project: UUID, source: UUID, fileName: String, size: Int64, contentType: String, sha256: String,
-                           rows: Int, by user: UUID) -> PostgresQuery {
+                           rows: Int, by user: UUID, status: String) -> PostgresQuery {
         """
         INSERT INTO uploaded_files AS f (id, project_id, data_source_id, file_name, size_bytes, content_type, sha256, status, row_count, uploaded_by)
-        VALUES (\(id), \(project), \(source), \(fileName), \(size), \(contentType), \(sha256), 'processed', \(rows), \(user))
-        RETURNING \(unsafeSQL: columns)
+        VALUES (\(id), \(project), \(source), \(fileName), \(size), \(contentType), \(sha256), \(status), \(rows), \(user))
+        """
+    }
+
+    static func completeFile(_ id: UUID, fileName: String, size: Int64, contentType: String, sha256: String, rows: Int) -> PostgresQuery {
+        """
+        UPDATE uploaded_files AS f SET file_name = \(fileName), size_bytes = \(size), content_type = \(contentType), sha256 = \(sha256),
+               row_count = \(rows), status = 'processed', updated_at = now()
+        WHERE f.id = \(id) RETURNING \(unsafeSQL: columns)
         """
     }
 
@@ -105,8 +113,9 @@ enum UploadRepository: StatementCatalog {
 
     static var statements: [PostgresQuery] {
         let id = UUID()
-        return [sameContent(source: id, sha256: "x"), list(source: id, limit: 1), duplicateIDs, existingIDs(source: id),
-                insertFile(id: id, project: id, source: id, fileName: "f", size: 1, contentType: "text/csv", sha256: "x", rows: 1, by: id),
+        return [sameContent(source: id, sha256: "x"), list(source: id, limit: 1), existingIDs(source: id, among: ["a"], limit: 1),
+                insertFile(id: id, project: id, source: id, fileName: "f", size: 1, contentType: "text/csv", sha256: "x", rows: 1, by: id, status: "processing"),
+                completeFile(id, fileName: "f", size: 1, contentType: "text/csv", sha256: "x", rows: 1),
                 moveStaged(project: id, source: id, file: id), retireRecords(file: id), retireFile(id), retireSourceRecords(source: id)]
     }
 }
