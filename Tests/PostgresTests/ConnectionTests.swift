@@ -68,6 +68,30 @@ import Foundation
         #expect(text == [nil, nil, nil, nil, nil, nil], "text that is not an int8 is nil, never a wrapped number")
     }
 
+    /// COPY TO STDOUT rows: binds written in as quoted literals (a hostile one stays a value),
+    /// escapes undone, NULL told apart, rows in order.
+    @Test func copyOutRowsReadValuesAsTheyAre() throws {
+        let pool = try TestDatabase.pool()
+        let hostile = "x'); DROP TABLE schema_migrations; --"
+        let tricky = "tab\there\nnew line \\ back\\slash \u{7} héllo"
+        var seen: [(String?, String?, String)] = []
+        let n = try pool.withConnection { c in
+            try c.copyOutRows("""
+                SELECT * FROM (VALUES (1, \(hostile)::text, \(tricky)::text), (2, NULL, '$1 stays'), (3, '', 'x')) AS t (k, a, b) ORDER BY k
+                """, columns: 3) { r in
+                seen.append((r.isNull(1) ? nil : r.withValue(1) { String(decoding: $0, as: UTF8.self) },
+                             r.withValue(2) { String(decoding: $0, as: UTF8.self) }, String(decoding: r.raw(0), as: UTF8.self)))
+            }
+        }
+        #expect(n == 3)
+        #expect(seen.map(\.0) == [hostile, nil, ""])
+        #expect(seen.map(\.1) == [tricky, "$1 stays", "x"], "a $n inside the query's own quotes is left alone")
+        #expect(seen.map(\.2) == ["1", "2", "3"])
+        #expect(throws: PostgresError.self) {
+            try pool.withConnection { c in try c.copyOutRows("SELECT 1, 2", columns: 3) { _ in } }
+        }
+    }
+
     @Test func valuesNeverBecomeSQL() throws {
         let pool = try TestDatabase.pool()
         let t = TestDatabase.table("inj")

@@ -151,11 +151,6 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
-    /// `q` as a server-side cursor, read in pages by FETCH within the export's transaction.
-    static func declareCursor(_ name: String, _ q: PostgresQuery) -> PostgresQuery {
-        PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR " + q.sql, binds: q.binds.map { $0 as (any PostgresEncodable)? })
-    }
-
     static func exportUnmatched(job: UUID, source: UUID) -> PostgresQuery {
         """
         SELECT r.external_id FROM reconciliation_records r

@@ -12,7 +12,6 @@ final class ExportService: Sendable {
     let streamPool: ConnectionPool
     let access: ProjectAccess
     let streams: StreamAdmission
-    static let page = 20_000
 
     init(pool: ConnectionPool, streamPool: ConnectionPool, access: ProjectAccess, streams: StreamAdmission) {
         self.pool = pool
@@ -31,7 +30,9 @@ final class ExportService: Sendable {
         let pool = streamPool
         let stream = ResponseStream(capacity: 256 * 1024) { out in
             defer { slot.release() }
-            try pool.transaction { tx in
+            // One snapshot for the whole document: a decision taken meanwhile cannot show a
+            // record both in a match and unmatched.
+            try pool.transaction(isolation: .repeatableRead) { tx in
                 if json { try Self.json(tx, job, out) } else { try Self.csv(tx, job, out) }
             }
         }
@@ -40,27 +41,24 @@ final class ExportService: Sendable {
         return stream
     }
 
-    /// Reads `q` page by page through a cursor, handing each row (read in place, columns by
-    /// position as `columns` names them) to `row`, writing as it goes.
-    static func each(_ tx: Transaction, _ name: String, _ q: PostgresQuery, columns: [String], _ out: ResponseStream,
-                     _ row: (PostgresRawRow, inout [UInt8]) throws -> Void) throws {
-        try tx.query(MatchRepository.declareCursor(name, q))
+    /// Streams `q`'s rows (COPY TO STDOUT: one pass, a parallel plan where the database picks
+    /// one) to `row`, writing the document out every 256 KiB.
+    static func each(_ tx: Transaction, _ q: PostgresQuery, columns: Int, _ out: ResponseStream,
+                     _ row: (CopyTextRow, inout [UInt8]) throws -> Void) throws {
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(256 * 1024)
-        let fetch = PostgresQuery(unsafeSQL: "FETCH \(page) FROM \(name)")
-        while try tx.forEachRow(fetch, columns: columns, { try row($0, &buffer) }) > 0 {
-            try out.write(buffer)
-            buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(256 * 1024 + 4096)
+        try tx.copyOutRows(q, columns: columns) { r in
+            try row(r, &buffer)
+            if buffer.count >= 256 * 1024 {
+                try out.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
         }
-        try tx.query(PostgresQuery(unsafeSQL: "CLOSE \(name)"))
+        if !buffer.isEmpty { try out.write(buffer) }
     }
 
-    static let matchColumns = ["side", "external_id", "id", "match_type", "status", "confidence"]
-
-    /// Plans for reading the whole result (a cursor is planned for its first rows by default:
-    /// index scans and nested loops, several times slower over a large job), with the sort in
-    /// memory (the default work_mem spills it).
-    static let exportSettings: [PostgresQuery] = ["SET LOCAL cursor_tuple_fraction = 1.0", "SET LOCAL work_mem = '64MB'"]
+    /// The sorts of a large job's export stay in memory (the default work_mem spills them).
+    static let exportSettings: [PostgresQuery] = ["SET LOCAL work_mem = '64MB'"]
 
     /// The matches come as one row per record, in match order (left records first); a match's
     /// object is written as its rows are read (no aggregation in the database, no value copied
@@ -78,19 +76,19 @@ final class ExportService: Sendable {
             b.append(contentsOf: head)
             b.append(UInt8(ascii: "}"))
         }
-        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), columns: matchColumns, out) { r, b in
-            let id = r.bytes(2)
+        try each(tx, MatchRepository.exportMatchRecords(job: job.id), columns: 6, out) { r, b in
+            let id = r.raw(2)
             if side == 0 || !Self.same(currentID, id) {
                 if side != 0 { close(&b); b.append(UInt8(ascii: ",")) }
                 currentID.removeAll(keepingCapacity: true)
                 currentID.append(contentsOf: id)
                 head.removeAll(keepingCapacity: true)
                 head.append(contentsOf: #""confidence":"#.utf8)
-                head.append(contentsOf: r.bytes(5))
+                head.append(contentsOf: r.raw(5))
                 head.append(contentsOf: #","type":""#.utf8)
-                head.append(contentsOf: r.bytes(3))
+                head.append(contentsOf: r.raw(3))
                 head.append(contentsOf: #"","status":""#.utf8)
-                head.append(contentsOf: r.bytes(4))
+                head.append(contentsOf: r.raw(4))
                 head.append(UInt8(ascii: "\""))
                 b.append(contentsOf: #"{"match_id":""#.utf8)
                 b.append(contentsOf: id)
@@ -98,14 +96,14 @@ final class ExportService: Sendable {
                 side = 1
                 firstID = true
             }
-            if side == 1, r.bytes(0).first == UInt8(ascii: "r") {
+            if side == 1, r.raw(0).first == UInt8(ascii: "r") {
                 b.append(contentsOf: #"],"right_ids":["#.utf8)
                 side = 2
                 firstID = true
             }
             if !firstID { b.append(UInt8(ascii: ",")) }
             firstID = false
-            JSONWriter.appendString(utf8: r.bytes(1), to: &b)
+            r.withValue(1) { JSONWriter.appendString(utf8: $0, to: &b) }
         }
         var tail: [UInt8] = []
         if side != 0 { close(&tail) }
@@ -113,24 +111,24 @@ final class ExportService: Sendable {
         for (key, source) in [("unmatched_left", job.leftSourceID), ("unmatched_right", job.rightSourceID)] {
             try out.write(Array(#"],"\#(key)":["#.utf8))
             var first = true
-            try each(tx, "export_\(key)", MatchRepository.exportUnmatched(job: job.id, source: source), columns: ["external_id"], out) { r, b in
+            try each(tx, MatchRepository.exportUnmatched(job: job.id, source: source), columns: 1, out) { r, b in
                 if !first { b.append(UInt8(ascii: ",")) }
                 first = false
-                JSONWriter.appendString(utf8: r.bytes(0), to: &b)
+                r.withValue(0) { JSONWriter.appendString(utf8: $0, to: &b) }
             }
         }
         // Exact duplicate rows (an overlapping import): unmatched above, and named here.
         try out.write(Array(#"],"duplicates":["#.utf8))
         var first = true
-        try each(tx, "export_duplicates", MatchRepository.exportDuplicates(job: job.id), columns: ["external_id", "duplicate_of", "side"], out) { r, b in
+        try each(tx, MatchRepository.exportDuplicates(job: job.id), columns: 3, out) { r, b in
             if !first { b.append(UInt8(ascii: ",")) }
             first = false
             b.append(contentsOf: #"{"side":""#.utf8)
-            b.append(contentsOf: r.bytes(2))
+            b.append(contentsOf: r.raw(2))
             b.append(contentsOf: #"","id":"#.utf8)
-            JSONWriter.appendString(utf8: r.bytes(0), to: &b)
+            r.withValue(0) { JSONWriter.appendString(utf8: $0, to: &b) }
             b.append(contentsOf: #","duplicate_of":"#.utf8)
-            JSONWriter.appendString(utf8: r.bytes(1), to: &b)
+            r.withValue(1) { JSONWriter.appendString(utf8: $0, to: &b) }
             b.append(UInt8(ascii: "}"))
         }
         try out.write(Array("]}".utf8))
@@ -145,19 +143,19 @@ final class ExportService: Sendable {
     static func csv(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
         for q in exportSettings { try tx.query(q) }
         try out.write(Array("side,external_id,match_id,match_type,match_status,confidence\r\n".utf8))
-        try each(tx, "export_matches", MatchRepository.exportMatchRecords(job: job.id), columns: matchColumns, out) { r, b in
-            b.append(contentsOf: r.bytes(0))
+        try each(tx, MatchRepository.exportMatchRecords(job: job.id), columns: 6, out) { r, b in
+            b.append(contentsOf: r.raw(0))
             b.append(UInt8(ascii: ","))
-            b.append(contentsOf: csvField(r.string(1) ?? "").utf8)
+            b.append(contentsOf: csvField(r.withValue(1) { String(decoding: $0, as: UTF8.self) }).utf8)
             for column in 2...5 {
                 b.append(UInt8(ascii: ","))
-                b.append(contentsOf: r.bytes(column))
+                b.append(contentsOf: r.raw(column))
             }
             b.append(contentsOf: [0x0D, 0x0A])
         }
         for (side, source) in [("left", job.leftSourceID), ("right", job.rightSourceID)] {
-            try each(tx, "export_unmatched_\(side)", MatchRepository.exportUnmatched(job: job.id, source: source), columns: ["external_id"], out) { r, b in
-                b.append(contentsOf: "\(side),\(csvField(r.string(0) ?? "")),,unmatched,,\r\n".utf8)
+            try each(tx, MatchRepository.exportUnmatched(job: job.id, source: source), columns: 1, out) { r, b in
+                b.append(contentsOf: "\(side),\(csvField(r.withValue(0) { String(decoding: $0, as: UTF8.self) })),,unmatched,,\r\n".utf8)
             }
         }
     }
