@@ -58,6 +58,8 @@ public final class ConnectionPool: @unchecked Sendable {
     }
 
     /// Lends a connection for the duration of `body`.
+    /// The body's result may be dropped: a statement run for its effect returns rows too.
+    @discardableResult
     public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let connection = try checkout()
         defer { checkin(connection) }
@@ -67,6 +69,7 @@ public final class ConnectionPool: @unchecked Sendable {
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws. With
     /// `retryable`, a serialization failure or deadlock re-runs the whole body (it must be safe
     /// to repeat) after a jittered backoff, at most `maxAttempts` times.
+    @discardableResult
     public func transaction<T>(isolation: IsolationLevel = .readCommitted, retryable: Bool = false, maxAttempts: Int = 5,
                                _ body: (Transaction) throws -> T) throws -> T {
         var attempt = 1
@@ -84,6 +87,7 @@ public final class ConnectionPool: @unchecked Sendable {
 
     /// A transaction scope on a connection the caller already holds (one that keeps a session
     /// advisory lock, say), so that it never waits for a second connection of the same pool.
+    @discardableResult
     public func transaction<T>(on c: PostgresConnection, isolation: IsolationLevel = .readCommitted, _ body: (Transaction) throws -> T) throws -> T {
         try runTransaction(on: c, isolation: isolation, body)
     }
@@ -259,6 +263,7 @@ public final class Transaction {
 
     /// A nested scope as a savepoint: when `body` throws, only its work is rolled back and the
     /// error is rethrown; the outer transaction can go on.
+    @discardableResult
     public func savepoint<T>(_ body: (Transaction) throws -> T) throws -> T {
         try ensureOpen()
         savepoints += 1

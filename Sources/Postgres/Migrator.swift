@@ -85,15 +85,18 @@ public struct Migrator: Sendable {
         try pool.withConnection { c in
             try c.query("SELECT pg_advisory_lock(\(Self.lockKey))")
             defer { _ = try? c.query("SELECT pg_advisory_unlock(\(Self.lockKey))") }
-            try c.execute(unsafeSQL: """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
+            // Created when missing, asked first (under the lock): IF NOT EXISTS would log a
+            // NOTICE at every start.
+            let present = try c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first!.decode("present", as: Bool.self)
+            if !present { try c.execute(unsafeSQL: """
+                CREATE TABLE schema_migrations (
                     version integer PRIMARY KEY,
                     name text NOT NULL,
                     checksum text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now(),
                     duration_ms integer NOT NULL
                 )
-                """)
+                """) }
             let current = try states(try applied(c))
             if let bad = current.first(where: { $0.state == .edited || $0.state == .missingFile }) {
                 throw PostgresError(.migration, bad.state == .edited

@@ -11,7 +11,7 @@ struct Backup: ParsableCommand {
         subcommands: [Run.self, List.self, Verify.self, Prune.self], defaultSubcommand: Run.self)
 
     static func open() throws -> (BackupService, AppServices, ConnectionPool) {
-        let environment = Environment.process()
+        let environment = Bootstrap.environment()
         let config = try Bootstrap.configuration(environment)
         let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
         let (service, pool) = try Bootstrap.exitingOnConfigError { try BackupsFeature.service(services) }
@@ -23,7 +23,7 @@ struct Backup: ParsableCommand {
             commandName: "run", abstract: "Take a backup now (then apply retention) and print its job run with stats.",
             discussion: "The same run as the schedule's, under the same lock: exit 75 while another instance backs up, 1 when it fails.")
         func run() throws {
-            let environment = Environment.process()
+            let environment = Bootstrap.environment()
             let config = try Bootstrap.configuration(environment)
             let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
             defer { services.database.shutdown() }
@@ -62,7 +62,7 @@ struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check every chunk's tag and every table's checksum of a backup, without a database.")
         @Argument(help: "A backup file, or s3://bucket/key.") var file: String
         func run() throws {
-            let environment = Environment.process()
+            let environment = Bootstrap.environment()
             let config = try Bootstrap.configuration(environment)
             let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
             defer { services.database.shutdown() }

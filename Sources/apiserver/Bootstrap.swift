@@ -3,13 +3,34 @@ import Glibc
 import Logging
 import Platform
 import Postgres
+import SystemSupport
 
 /// What every subcommand does first: configuration from the environment (with command-line
 /// overrides), validated as a whole, then logging.
 enum Bootstrap {
-    /// The process environment with command-line overrides applied.
-    static func environment(overrides: [(String, String?)]) -> Environment {
-        var values = Environment.process().values
+    /// Files read beside the environment, weakest last: the user's `.env`, then the settings
+    /// scripts/run writes for the embedded default (`.data/dev.env`: its database, development
+    /// keys, backup directory). A command run in the checkout thus uses what the server
+    /// started there uses. The process environment wins over both; APISERVER_IGNORE_ENV_FILES=1
+    /// (the tests) reads neither.
+    static let envFiles = [".env", ".data/dev.env"]
+
+    /// The process environment over the env files, with command-line overrides applied.
+    static func environment(overrides: [(String, String?)] = []) -> Environment {
+        let process = Environment.process().values
+        var values: [String: String] = [:]
+        if process["APISERVER_IGNORE_ENV_FILES"] != "1" {
+            for path in envFiles.reversed() {
+                guard let bytes = Files.read(path, maxBytes: 1 << 20) else { continue }
+                do {
+                    values.merge(try EnvFile.parse(String(decoding: bytes, as: UTF8.self), path: path)) { _, new in new }
+                } catch {
+                    writeStderr("apiserver: \(error)\n")
+                    exit(78)
+                }
+            }
+        }
+        values.merge(process) { _, fromProcess in fromProcess }
         for (name, value) in overrides { if let value { values[name] = value } }
         return Environment(values)
     }

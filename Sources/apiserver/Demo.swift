@@ -32,7 +32,7 @@ struct Demo: ParsableCommand {
     }
 
     func seed() throws {
-        let environment = Environment.process()
+        let environment = Bootstrap.environment()
         let config = try Bootstrap.configuration(environment)
         guard config.environment != .production else {
             Bootstrap.writeStderr("apiserver demo is refused in production\n")

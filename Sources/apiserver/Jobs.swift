@@ -20,7 +20,7 @@ struct Jobs: ParsableCommand {
 
         func run() throws {
             guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
-            let environment = Environment.process()
+            let environment = Bootstrap.environment()
             let config = try Bootstrap.configuration(environment)
             let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
             defer { services.database.shutdown() }

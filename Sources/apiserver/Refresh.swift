@@ -15,7 +15,7 @@ struct Refresh: ParsableCommand {
 
     func run() throws {
         guard let mode = RefreshMode(rawValue: mode) else { throw ValidationError("--mode must be incremental or full") }
-        let environment = Environment.process()
+        let environment = Bootstrap.environment()
         let config = try Bootstrap.configuration(environment)
         let logger = Bootstrap.logging(config)
         defer { LogSink.standardOutput.flush() }

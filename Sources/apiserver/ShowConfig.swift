@@ -11,7 +11,7 @@ struct ShowConfig: ParsableCommand {
             + "Each line: NAME=value  (env | file | default).")
 
     func run() throws {
-        let environment = Environment.process()
+        let environment = Bootstrap.environment()
         let config = try Bootstrap.configuration(environment)
         // Features validate their own sections when built; building needs no database connection.
         let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())

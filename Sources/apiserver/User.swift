@@ -30,7 +30,7 @@ struct User: ParsableCommand {
             }
             var password = String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
             if password.hasSuffix("\r") { password.removeLast() }
-            let environment = Environment.process()
+            let environment = Bootstrap.environment()
             let config = try Bootstrap.configuration(environment)
             let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())
             defer { services.database.shutdown() }

@@ -309,6 +309,30 @@ import Testing
         #expect(message.contains("PORT"))
     }
 
+    /// A command run in a checkout reads its `.env` and the embedded default's `.data/dev.env`
+    /// (scripts/run writes it), weakest last; the process environment wins; a malformed line
+    /// stops the command with its line named.
+    @Test func commandsReadTheCheckoutsEnvFiles() throws {
+        let dir = NSTemporaryDirectory() + "envfiles-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir + "/.data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "# overrides\nPORT=9123\nexport HOST='10.1.2.3'\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        try "PORT=7000\nBACKUP_DIR=.data/backups\nLOG_LEVEL=debug\n".write(toFile: dir + "/.data/dev.env", atomically: true, encoding: .utf8)
+        func config(_ env: String) throws -> (Int32, String) {
+            try DatabaseTests.run("/bin/sh", ["-c", "cd '\(dir)' && env -u APISERVER_IGNORE_ENV_FILES \(env) '\(ServerProcess.binaryPath)' config"])
+        }
+        let (status, text) = try config("LOG_LEVEL=warning")
+        #expect(status == 0, "\(text)")
+        for line in ["PORT=9123", "HOST=10.1.2.3", "BACKUP_DIR=.data/backups", "LOG_LEVEL=warning"] {
+            #expect(text.split(separator: "\n").contains { $0.hasPrefix(line) }, "\(line) in \(text.prefix(2000))")
+        }
+        let (ignored, ignoredText) = try config("APISERVER_IGNORE_ENV_FILES=1")
+        #expect(ignored == 0 && ignoredText.split(separator: "\n").contains { $0.hasPrefix("PORT=8080") }, "\(ignoredText.prefix(500))")
+        try "PORT=9123\nthis is not a setting\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        let (bad, badText) = try config("")
+        #expect(bad == 78 && badText.contains(".env, line 2"), "\(bad) \(badText)")
+    }
+
     /// A production server states its price provider: unset, the default would serve
     /// synthetic demo prices to real users.
     @Test func productionNeedsAnExplicitPriceProvider() throws {

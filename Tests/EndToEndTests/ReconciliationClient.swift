@@ -17,8 +17,9 @@ struct ReconciliationClient {
 
     var auth: [(String, String)] { token.map { [("Authorization", "Bearer \($0)")] } ?? [] }
 
-    func call(_ method: String, _ path: String, json: String? = nil, contentType: String? = nil, body: [UInt8] = []) throws -> WireResponse {
-        var headers = auth
+    func call(_ method: String, _ path: String, json: String? = nil, contentType: String? = nil, body: [UInt8] = [],
+              headers extra: [(String, String)] = []) throws -> WireResponse {
+        var headers = auth + extra
         var payload = body
         if let json {
             headers.append(("Content-Type", "application/json"))

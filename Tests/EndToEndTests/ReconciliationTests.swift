@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 import Glibc
@@ -252,6 +253,26 @@ import Testing
             if f[0] == "left" { csvPairs[f[2], default: ([], [])].l.append(f[1]) } else { csvPairs[f[2], default: ([], [])].r.append(f[1]) }
         }
         #expect(Set(csvPairs.values.flatMap { v in v.l.flatMap { l in v.r.map { "\(l)>\($0)" } } }) == exportedPairs)
+        // Each CSV row carries its record as a person reviews it: date, amount, currency, texts.
+        #expect(csv.text.hasPrefix("side,external_id,match_id,match_type,match_status,confidence,date,amount,currency,reference,counterparty,description\r\n"))
+        let byID = Dictionary(uniqueKeysWithValues: data.left.map { ($0.id, $0) })
+        var checked = 0
+        for line in lines {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f[0] == "left", let r = byID[f[1]], f.count >= 9 else { continue }
+            let date = ISO8601DateFormatter.string(from: Date(timeIntervalSince1970: Double(r.day) * 86_400), timeZone: TimeZone(identifier: "UTC")!,
+                                                    formatOptions: [.withFullDate])
+            let m = r.amount.magnitude
+            let amount = (r.amount < 0 ? "-" : "") + "\(m / 10_000)." + String(String(m % 10_000 + 10_000).dropFirst())
+            #expect(f[6] == date && f[7] == amount && f[8] == r.currency, "\(line) against \(date) \(amount)")
+            checked += 1
+        }
+        #expect(checked == data.left.count, "every ledger record, matched or not, with its fields")
+        // gzip as it streams, when asked for: the same document.
+        let gz = try editor.call("GET", "\(base)/export?format=json", headers: [("Accept-Encoding", "gzip")])
+        #expect(gz.status == 200 && gz.header("Content-Encoding") == "gzip" && gz.body.count * 4 < exported.body.count, "\(gz.body.count) of \(exported.body.count)")
+        #expect(try Gzip.decompress(gz.body, maxOutput: 1 << 26) == exported.body)
+        #expect(exported.header("Content-Encoding") == nil && exported.header("Vary") == "Accept-Encoding")
         // What an operator sees.
         let metrics = try s.request("GET", "/metrics").text
         for line in ["reconciliation_uploads_total{outcome=\"stored\"} 2", "reconciliation_jobs_total{outcome=\"completed\"} 1",

@@ -22,7 +22,7 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = ["serve"]
         let inherited = ProcessInfo.processInfo.environment
-        var environment = ["PATH": "/usr/bin:/bin", "PORT": "0", "APP_ENV": "test", "ENABLE_TEST_ROUTES": "true",
+        var environment = ["PATH": "/usr/bin:/bin", "PORT": "0", "APP_ENV": "test", "ENABLE_TEST_ROUTES": "true", "APISERVER_IGNORE_ENV_FILES": "1",
                            "HTTP_THREADS": "2", "LOG_LEVEL": "info", "MIGRATIONS_DIR": Self.repositoryRoot + "/migrations",
                            // Market data only where a test asks for it; exports out of the checkout.
                            "REFRESH_ON_START": "false", "BACKUP_DIR": NSTemporaryDirectory() + "apiserver-test-backups"]

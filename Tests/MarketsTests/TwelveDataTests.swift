@@ -38,8 +38,17 @@ import Testing
         }
 
         deinit {
-            process.terminate()
+            Self.stop(process)
             try? FileManager.default.removeItem(atPath: directory)
+        }
+
+        /// SIGTERM, then SIGKILL if the server has not ended within two seconds.
+        static func stop(_ process: Process) {
+            guard process.isRunning else { return }
+            process.terminate()
+            let deadline = Date().addingTimeInterval(2)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
 
         func provider(key: String, host: String = "localhost", timeoutMs: Int = 2_000, retries: Int = 2, credits: Int = 100) throws -> TwelveDataProvider {
@@ -57,6 +66,23 @@ import Testing
     }
 
     static let end = Day(year: 2024, month: 6, day: 28)
+
+    /// A fixture server ends on SIGTERM even when the thread that started it had SIGTERM
+    /// blocked (the mask passes to the child): none is left running after the tests.
+    @Test func theFixtureServerEndsWhenStopped() throws {
+        var block = sigset_t(), old = sigset_t()
+        sigemptyset(&block)
+        sigaddset(&block, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &block, &old)
+        let fixture: Fixture
+        do { defer { pthread_sigmask(SIG_SETMASK, &old, nil) }; fixture = try Fixture() }
+        let process = fixture.process
+        process.terminate()
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!process.isRunning, "the fixture server ignored SIGTERM")
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+    }
 
     @Test func successForSeveralSymbolsAndFXPairs() throws {
         let f = try Fixture()

@@ -4,7 +4,7 @@ import Testing
 /// Every statement the code runs must PREPARE against the migrated schema.
 @Suite struct DriftTests {
     /// Repositories add themselves here as they are written.
-    static let catalogs: [any StatementCatalog.Type] = [Migrator.self]
+    static var catalogs: [any StatementCatalog.Type] { [Migrator.self] }
 
     @Test func everyStatementPreparesAgainstTheMigratedSchema() throws {
         let db = try SchemaTests.migrated.get()

@@ -62,13 +62,21 @@ free_port() {
 }
 
 # swift build with its progress lines hidden; fails when the build fails (a stale binary or test
-# bundle from an earlier build must never be run instead).
+# bundle from an earlier build must never be run instead). With FAIL_ON_WARNINGS=1 (the tests)
+# a compiler warning in the project's own sources fails it too: the code stays warning-free.
 swift_build() {
-    local status
+    local status out
+    out=$(mktemp)
     set +e
-    swift build "$@" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]'
+    swift build "$@" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' | tee "$out"
     status=${PIPESTATUS[0]}
     set -e
-    if [ "$status" != 0 ]; then log "swift build $* failed (exit $status)"; fi
-    return "$status"
+    if [ "$status" != 0 ]; then log "swift build $* failed (exit $status)"; rm -f "$out"; return "$status"; fi
+    if [ "${FAIL_ON_WARNINGS:-}" = 1 ] && grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$out" >/dev/null; then
+        log "swift build $*: compiler warnings in the project's sources (above); fix them"
+        rm -f "$out"
+        return 1
+    fi
+    rm -f "$out"
+    return 0
 }

@@ -31,7 +31,9 @@ public struct AuthMiddleware: Middleware {
         }
         let tokenGiven = invalid != nil || request.bearerToken != nil
         let challenge = tokenGiven ? "Bearer realm=\"apiserver\", error=\"invalid_token\"" : "Bearer realm=\"apiserver\""
-        throw AppError(.unauthorized, tokenGiven ? "The access token is invalid or expired" : "Authentication required",
+        throw AppError(.unauthorized, tokenGiven
+                       ? "The access token is invalid or expired: get a new one from POST /api/v1/auth/refresh with your refresh token, or log in again at POST /api/v1/auth/login"
+                       : "Authentication required: send Authorization: Bearer <access token> (from POST /api/v1/auth/login)",
                        headers: [("WWW-Authenticate", challenge)])
     }
 }

@@ -47,7 +47,7 @@ public struct CompressionMiddleware: Middleware {
                                             "image/svg+xml", "application/problem+json"]
 
     /// True when gzip (or *) is listed with a non-zero q-value and not refused explicitly.
-    static func acceptsGzip(_ values: [String]) -> Bool {
+    public static func acceptsGzip(_ values: [String]) -> Bool {
         var gzipQ: Double? = nil
         var starQ: Double? = nil
         for element in values.flatMap({ $0.split(separator: ",") }) {

@@ -141,19 +141,23 @@ enum MatchRepository: StatementCatalog {
         """
     }
 
-    /// For the export: one row per record of every match, in match order.
-    static func exportMatchRecords(job: UUID) -> PostgresQuery {
+    /// For the export: one row per record of every match, in match order; with `fields`, the
+    /// record's date, amount, currency, reference, counterparty and description after them.
+    static func exportMatchRecords(job: UUID, fields: Bool = false) -> PostgresQuery {
         """
-        SELECT mi.side, r.external_id, m.id, m.match_type, m.status, m.confidence::text AS confidence
+        SELECT mi.side, r.external_id, m.id, m.match_type, m.status, m.confidence::text AS confidence\(unsafeSQL: fields ? ", " + exportFields : "")
         FROM matches m JOIN match_items mi ON mi.match_id = m.id JOIN reconciliation_records r ON r.id = mi.record_id
         WHERE m.job_id = \(job) AND m.status <> 'rejected'
         ORDER BY m.confidence DESC, m.id, mi.side, r.id
         """
     }
 
-    static func exportUnmatched(job: UUID, source: UUID) -> PostgresQuery {
+    /// A record as a person reviews it in a spreadsheet.
+    static let exportFields = "r.transaction_date, r.amount, r.currency, r.reference, r.counterparty, r.description"
+
+    static func exportUnmatched(job: UUID, source: UUID, fields: Bool = false) -> PostgresQuery {
         """
-        SELECT r.external_id FROM reconciliation_records r
+        SELECT r.external_id\(unsafeSQL: fields ? ", " + exportFields : "") FROM reconciliation_records r
         WHERE r.data_source_id = \(source) AND r.deleted_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM match_items mi WHERE mi.job_id = \(job) AND mi.record_id = r.id AND NOT mi.released)
         ORDER BY r.id
@@ -176,6 +180,7 @@ enum MatchRepository: StatementCatalog {
                 items(matches: [id]), find(job: id, id: id, forUpdate: true), resolve(id, status: "confirmed", note: "n", by: id),
                 insertManual(id: id, job: id, project: id, note: nil, by: id), insertItem(match: id, job: id, record: 1, side: "left"), release(id, released: true),
                 records(source: id, externalIDs: ["a"]), taken(job: id, records: [1]), unmatched(job: id, source: id, afterID: 1, limit: 1),
-                counts(job: id), exportMatchRecords(job: id), exportUnmatched(job: id, source: id), exportDuplicates(job: id)]
+                counts(job: id), exportMatchRecords(job: id), exportMatchRecords(job: id, fields: true), exportUnmatched(job: id, source: id),
+                exportUnmatched(job: id, source: id, fields: true), exportDuplicates(job: id)]
     }
 }

@@ -1,7 +1,32 @@
+import Crypto
 import Foundation
 import HTTPServer
 import Platform
 import Postgres
+
+/// Where an export's bytes go: the response stream itself, or gzip in front of it.
+protocol ExportSink: AnyObject {
+    func write(_ bytes: [UInt8]) throws
+    func finish() throws
+}
+
+extension ResponseStream: ExportSink {
+    func finish() throws {}
+}
+
+/// gzip as the document streams, in constant memory (the compressor's window and buffer).
+final class GzipSink: ExportSink {
+    let out: ResponseStream
+    let compressor: GzipCompressor
+
+    init(_ out: ResponseStream) throws {
+        self.out = out
+        compressor = try GzipCompressor(level: 6)
+    }
+
+    func write(_ bytes: [UInt8]) throws { try compressor.write(bytes) { try out.write($0) } }
+    func finish() throws { try compressor.finish { try out.write($0) } }
+}
 
 /// A job's results as one streamed document (CSV or JSON), read through server-side cursors
 /// in one transaction: memory stays flat however many matches, and the client sees one
@@ -20,7 +45,7 @@ final class ExportService: Sendable {
         self.streams = streams
     }
 
-    func export(_ p: Principal, project: UUID, job id: UUID, json: Bool) throws -> ResponseStream {
+    func export(_ p: Principal, project: UUID, job id: UUID, json: Bool, gzip: Bool = false) throws -> ResponseStream {
         let job = try pool.transaction { tx in
             try access.authorize(tx, project: project, principal: p, action: .read)
             return try ReconciliationJobService.load(tx, project: project, id: id)
@@ -32,9 +57,11 @@ final class ExportService: Sendable {
             defer { slot.release() }
             // One snapshot for the whole document: a decision taken meanwhile cannot show a
             // record both in a match and unmatched.
+            let sink: any ExportSink = gzip ? try GzipSink(out) : out
             try pool.transaction(isolation: .repeatableRead) { tx in
-                if json { try Self.json(tx, job, out) } else { try Self.csv(tx, job, out) }
+                if json { try Self.json(tx, job, sink) } else { try Self.csv(tx, job, sink) }
             }
+            try sink.finish()
         }
         // A stream that never starts (HEAD, a connection gone first) gives its slot back too.
         stream.onCancel { slot.release() }
@@ -43,7 +70,7 @@ final class ExportService: Sendable {
 
     /// Streams `q`'s rows (COPY TO STDOUT: one pass, a parallel plan where the database picks
     /// one) to `row`, writing the document out every 256 KiB.
-    static func each(_ tx: Transaction, _ q: PostgresQuery, columns: Int, _ out: ResponseStream,
+    static func each(_ tx: Transaction, _ q: PostgresQuery, columns: Int, _ out: any ExportSink,
                      _ row: (CopyTextRow, inout [UInt8]) throws -> Void) throws {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(256 * 1024 + 4096)
@@ -63,7 +90,7 @@ final class ExportService: Sendable {
     /// The matches come as one row per record, in match order (left records first); a match's
     /// object is written as its rows are read (no aggregation in the database, no value copied
     /// but the current match's head).
-    static func json(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
+    static func json(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: any ExportSink) throws {
         for q in exportSettings { try tx.query(q) }
         try out.write(Array(#"{"job_id":"\#(job.id.uuidString.lowercased())","matches":["#.utf8))
         var currentID: [UInt8] = []
@@ -140,22 +167,40 @@ final class ExportService: Sendable {
         return a.withUnsafeBufferPointer { memcmp($0.baseAddress!, q, b.count) == 0 }
     }
 
-    static func csv(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: ResponseStream) throws {
+    /// One row per record, matched or not, with what a person needs to review it in a
+    /// spreadsheet: the record's date, amount, currency, reference, counterparty and
+    /// description after the match columns. Text cells are quoted and neutralised (`csvField`);
+    /// the date and the amount are the database's own text (digits, sign, point).
+    static func csv(_ tx: Transaction, _ job: ReconciliationJobRecord, _ out: any ExportSink) throws {
         for q in exportSettings { try tx.query(q) }
-        try out.write(Array("side,external_id,match_id,match_type,match_status,confidence\r\n".utf8))
-        try each(tx, MatchRepository.exportMatchRecords(job: job.id), columns: 6, out) { r, b in
-            b.append(contentsOf: r.raw(0))
+        try out.write(Array("side,external_id,match_id,match_type,match_status,confidence,date,amount,currency,reference,counterparty,description\r\n".utf8))
+        func text(_ r: CopyTextRow, _ i: Int, _ b: inout [UInt8]) {
             b.append(UInt8(ascii: ","))
-            b.append(contentsOf: csvField(r.withValue(1) { String(decoding: $0, as: UTF8.self) }).utf8)
+            if !r.isNull(i) { b.append(contentsOf: csvField(r.withValue(i) { String(decoding: $0, as: UTF8.self) }).utf8) }
+        }
+        func recordFields(_ r: CopyTextRow, from k: Int, _ b: inout [UInt8]) {
+            b.append(UInt8(ascii: ","))
+            b.append(contentsOf: r.raw(k))
+            b.append(UInt8(ascii: ","))
+            b.append(contentsOf: r.raw(k + 1))
+            for i in (k + 2)...(k + 5) { text(r, i, &b) }
+            b.append(contentsOf: [0x0D, 0x0A])
+        }
+        try each(tx, MatchRepository.exportMatchRecords(job: job.id, fields: true), columns: 12, out) { r, b in
+            b.append(contentsOf: r.raw(0))
+            text(r, 1, &b)
             for column in 2...5 {
                 b.append(UInt8(ascii: ","))
                 b.append(contentsOf: r.raw(column))
             }
-            b.append(contentsOf: [0x0D, 0x0A])
+            recordFields(r, from: 6, &b)
         }
         for (side, source) in [("left", job.leftSourceID), ("right", job.rightSourceID)] {
-            try each(tx, MatchRepository.exportUnmatched(job: job.id, source: source), columns: 1, out) { r, b in
-                b.append(contentsOf: "\(side),\(csvField(r.withValue(0) { String(decoding: $0, as: UTF8.self) })),,unmatched,,\r\n".utf8)
+            try each(tx, MatchRepository.exportUnmatched(job: job.id, source: source, fields: true), columns: 7, out) { r, b in
+                b.append(contentsOf: side.utf8)
+                text(r, 0, &b)
+                b.append(contentsOf: ",,unmatched,,".utf8)
+                recordFields(r, from: 1, &b)
             }
         }
     }
