@@ -1,4 +1,6 @@
 import ArgumentParser
+import Glibc
+import Postgres
 
 @main
 struct APIServer: ParsableCommand {
@@ -11,4 +13,19 @@ struct APIServer: ParsableCommand {
         subcommands: [Serve.self, Migrate.self, Refresh.self, Backup.self, Restore.self, User.self, Demo.self, ShowConfig.self, Jobs.self],
         defaultSubcommand: Serve.self
     )
+
+    /// One error boundary for every command: a database error is said in full (what failed,
+    /// the libpq message, where it was trying to connect) with what to do, never as a bare
+    /// type name, and the command exits 1 having printed nothing partial to stdout.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as PostgresError {
+            Bootstrap.writeStderr("apiserver: \(CLIErrors.explain(e, databaseURL: Bootstrap.environment().values["DATABASE_URL"]))\n")
+            Glibc.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -51,8 +51,10 @@ struct Backup: ParsableCommand {
         func run() throws {
             let (service, services, pool) = try Backup.open()
             defer { services.database.shutdown() }
+            // Read first: a failure prints no header without rows.
+            let records = try service.records(pool: pool)
             print("id\tstatus\tstarted\tbytes\tlocation")
-            for r in try service.records(pool: pool) {
+            for r in records {
                 print("\(r.id)\t\(r.status)\t\(r.startedAt)\t\(r.size.map(String.init) ?? "-")\t\(r.location ?? "-")")
             }
         }

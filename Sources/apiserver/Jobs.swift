@@ -18,8 +18,13 @@ struct Jobs: ParsableCommand {
         @Option(help: "How many (1-1000).")
         var limit: Int = 50
 
+        static let statuses = ["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
+
         func run() throws {
             guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
+            if let status, !Self.statuses.contains(status) {
+                throw ValidationError("--status must be one of \(Self.statuses.joined(separator: ", ")), not \(status)")
+            }
             let environment = Bootstrap.environment()
             let config = try Bootstrap.configuration(environment)
             let services = try Bootstrap.services(config, environment, Bootstrap.quietLogger())

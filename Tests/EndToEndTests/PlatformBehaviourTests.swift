@@ -333,6 +333,22 @@ import Testing
         #expect(bad == 78 && badText.contains(".env, line 2"), "\(bad) \(badText)")
     }
 
+    /// A command the database fails says what failed and where (password hidden), exits 1 and
+    /// prints nothing on stdout; an unknown status is refused.
+    @Test func cliErrorsNameWhatFailed() throws {
+        let port = try DatabaseTests.freePort()
+        let env = "APISERVER_IGNORE_ENV_FILES=1 DATABASE_URL=postgresql://postgres:hunter2@127.0.0.1:\(port)/none MIGRATIONS_DIR='\(ServerProcess.repositoryRoot)/migrations'"
+        for command in ["jobs list", "backup list"] {
+            let (status, both) = try DatabaseTests.run("/bin/sh", ["-c", "env \(env) '\(ServerProcess.binaryPath)' \(command)"])
+            let (_, stdout) = try DatabaseTests.run("/bin/sh", ["-c", "env \(env) '\(ServerProcess.binaryPath)' \(command) 2>/dev/null"])
+            #expect(status == 1 && both.contains("cannot reach PostgreSQL at postgresql://postgres:****@127.0.0.1:\(port)/none")
+                    && both.contains("Connection refused") && !both.contains("hunter2"), "\(command): \(both)")
+            #expect(stdout.isEmpty, "\(command) printed before failing: \(stdout)")
+        }
+        let (status, text) = try DatabaseTests.run("/bin/sh", ["-c", "env \(env) '\(ServerProcess.binaryPath)' jobs list --status bogus"])
+        #expect(status == 64 && text.contains("--status must be one of"), "\(status) \(text)")
+    }
+
     /// A production server states its price provider: unset, the default would serve
     /// synthetic demo prices to real users.
     @Test func productionNeedsAnExplicitPriceProvider() throws {
