@@ -25,6 +25,20 @@ import Testing
         #expect(PasswordPolicy.common.count == 10_000)
     }
 
+    /// The guesses tried right after the list: a common password with digits, a year or symbols
+    /// around it, in look-alike characters, twice; runs of keys or digits of any length.
+    @Test(arguments: ["password1234", "qwertyuiop123", "1234567890123", "P@ssw0rd2024!", "!!monkey123456", "dragondragon", "Football#2025",
+                      "letmein12345", "asdfghjkl;'", "0987654321098", "zxcvbnm12345", "iloveyou2024"])
+    func commonPasswordsWithAdditionsAreRefused(_ password: String) {
+        #expect(PasswordPolicy.problem(password, email: "ann@x.org") != nil, "\(password) was accepted")
+    }
+
+    @Test(arguments: ["correct horse battery staple", "a perfectly fine password", "another fine password", "Tulips in 1987 were red",
+                      "my dog eats 3 socks", "ééééééééééé1"])
+    func ordinaryPassphrasesStillPass(_ password: String) {
+        #expect(PasswordPolicy.problem(password, email: "ann@x.org") == nil, "\(password): \(PasswordPolicy.problem(password, email: "ann@x.org") ?? "")")
+    }
+
     @Test func scryptHashesAreSelfDescribingAndRehashOnNewParameters() throws {
         let h = PasswordHasher(logN: 10, r: 8, p: 1)
         let stored = try h.hash("correct horse battery")
