@@ -67,7 +67,9 @@ struct ReconciliationClient {
         let r = try call("POST", "/api/v1/projects/\(project)/reconciliation-jobs",
                          json: #"{"left_source_id":"\#(left)","right_source_id":"\#(right)"\#(extra)}"#)
         #expect(r.status == 202, "\(r.text)")
-        return Self.data(r)["id"] as? String ?? ""
+        let id = Self.data(r)["id"] as? String ?? ""
+        #expect(r.header("Location") == "/api/v1/projects/\(project)/reconciliation-jobs/\(id)", "a 202 says where to follow the job")
+        return id
     }
 
     func job(_ project: String, _ id: String) throws -> [String: Any] {

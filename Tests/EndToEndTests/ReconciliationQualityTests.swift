@@ -60,6 +60,18 @@ import Testing
         #expect(fields.map { $0["field"] as? String ?? "" } == ["amount", "date", "reference", "counterparty"], "\(model)")
         #expect((model["candidate_pairs"] as? Int ?? 0) > 10_000 && (model["match_share"] as? Double ?? 0) > 0)
         #expect((job["stats"] as? [String: Any])?["duplicates_right"] as? Int ?? 0 >= 20, "the set's overlapping statement rows")
+        // Both sides' totals, and finished_at is when the results were committed: at least the
+        // phases' time after the start (it was the store transaction's start before).
+        let stats = job["stats"] as? [String: Int] ?? [:]
+        #expect((job["records"] as? [String: Int]).map { [$0["left"], $0["right"]] } == [stats["left_records"], stats["right_records"]])
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let started = (job["started_at"] as? String).flatMap(iso.date), let finished = (job["finished_at"] as? String).flatMap(iso.date) {
+            let phases = Double((stats["load_ms"] ?? 0) + (stats["match_ms"] ?? 0) + (stats["store_ms"] ?? 0)) / 1000
+            #expect(finished.timeIntervalSince(started) >= phases - 0.05, "finished \(finished.timeIntervalSince(started)) s after the start, phases took \(phases) s")
+        } else {
+            Issue.record("job times unreadable: \(job["started_at"] ?? "-") \(job["finished_at"] ?? "-")")
+        }
         // Every pair says why it scored as it did.
         let page = C.list(try client.call("GET", "/api/v1/projects/\(p)/reconciliation-jobs/\(id)/matches?type=tolerant&limit=5"))
         let contributions = page.compactMap { ($0["signals"] as? [String: Any])?["contributions"] as? [[String: Any]] }

@@ -101,7 +101,7 @@ enum ReconciliationJobRepository: StatementCatalog {
 
     static func complete(_ id: UUID, total: Int, matched: Int, unmatched: Int, stats: String, model: String) -> PostgresQuery {
         """
-        UPDATE reconciliation_jobs SET status = 'completed', progress = 1, finished_at = now(), total_records = \(total),
+        UPDATE reconciliation_jobs SET status = 'completed', progress = 1, finished_at = clock_timestamp(), total_records = \(total),
                processed_records = \(total), matched_count = \(matched), unmatched_count = \(unmatched), stats = \(stats)::jsonb,
                model = \(model)::jsonb, updated_at = now()
         WHERE id = \(id)
@@ -110,7 +110,7 @@ enum ReconciliationJobRepository: StatementCatalog {
 
     static func finish(_ id: UUID, status: String, error: String) -> PostgresQuery {
         """
-        UPDATE reconciliation_jobs SET status = \(status), error = \(error), finished_at = now(),
+        UPDATE reconciliation_jobs SET status = \(status), error = \(error), finished_at = clock_timestamp(),
                started_at = coalesce(started_at, now()), updated_at = now()
         WHERE id = \(id) AND status IN ('queued', 'running')
         """

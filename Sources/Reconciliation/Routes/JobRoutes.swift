@@ -66,6 +66,7 @@ enum JobRoutes {
         ("right_source_id", .string(format: "uuid")), ("confidence_threshold", .number), ("rules", .anyObject),
         ("status", .string(enumValues: ["queued", "running", "completed", "failed", "cancelled"])), ("progress", .integer(minimum: 0, maximum: 100)),
         ("progress_message", .nullable(.text)), ("total_records", .nullable(.integer(minimum: 0))), ("records_processed", .integer(minimum: 0)),
+        ("records", .object([("left", .integer(minimum: 0)), ("right", .integer(minimum: 0))], required: ["left", "right"])),
         ("error", .nullable(.text)), ("stats", .anyObject), ("counts", .anyObject), ("model", .nullable(.anyObject)),
         ("created_at", .dateTime), ("started_at", .nullable(.dateTime)), ("finished_at", .nullable(.dateTime)),
     ], required: ["id", "project_id", "name", "status", "progress", "created_at"])
@@ -95,7 +96,10 @@ enum JobRoutes {
                                           threshold: (threshold * 1000).rounded() / 1000, rules: rules,
                                           audit: context.auditEntry(request, action: "reconciliation.job_created", resourceType: "reconciliation_job", resourceID: nil),
                                           traceParent: context.trace.traceparent)
-            return try context.success(JobView(job: created), status: .accepted)
+            var response = try context.success(JobView(job: created), status: .accepted)
+            // Where to follow the job (RFC 9110 15.3.3).
+            response.headers.add("Location", "/api/v1/projects/\(projectID.uuidString.lowercased())/reconciliation-jobs/\(created.id.uuidString.lowercased())")
+            return response
         }
         try routes.get("/api/v1/projects/:id/reconciliation-jobs", RouteOptions(access: .authenticated, doc: RouteDoc(
             "The project's reconciliation jobs, newest first", tag: "reconciliation", parameters: [

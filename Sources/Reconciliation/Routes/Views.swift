@@ -93,7 +93,7 @@ struct JobView: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, projectID = "project_id", name, leftSourceID = "left_source_id", rightSourceID = "right_source_id"
         case threshold = "confidence_threshold", rules, status, progress, progressMessage = "progress_message", error, stats, counts, model
-        case totalRecords = "total_records", processedRecords = "records_processed"
+        case totalRecords = "total_records", processedRecords = "records_processed", records
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
     }
     func encode(to encoder: Encoder) throws {
@@ -110,6 +110,10 @@ struct JobView: Encodable {
         try c.encode(job.progressMessage, forKey: .progressMessage)
         try c.encode(job.totalRecords, forKey: .totalRecords)
         try c.encode(job.processedRecords, forKey: .processedRecords)
+        // Both sides' totals once the job has read them (total_records is the left side's, the
+        // side whose records progress counts).
+        let read = (try? JSONDecoder().decode([String: Int].self, from: Data(job.stats.utf8))) ?? [:]
+        if let l = read["left_records"], let r = read["right_records"] { try c.encode(["left": l, "right": r], forKey: .records) }
         try c.encode(job.error, forKey: .error)
         let stats = (try? JSONDecoder().decode([String: Int].self, from: Data(job.stats.utf8))) ?? [:]
         try c.encode(stats, forKey: .stats)
