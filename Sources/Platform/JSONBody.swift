@@ -28,6 +28,7 @@ public enum JSONBody {
         }
         if let strict = T.self as? any StrictDecodable.Type {
             guard let keys = TopLevelKeys.scan(request.body) else {
+                try refuseMalformed(request.body)
                 throw AppError.validation([FieldIssue(field: "body", issue: "must be a JSON object")], message: "The body is not a JSON object")
             }
             let unknown = keys.filter { !strict.fields.contains($0) }
@@ -51,11 +52,23 @@ public enum JSONBody {
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
         } catch let e as DecodingError {
-            if case .dataCorrupted(let ctx) = e, ctx.codingPath.isEmpty, let culprit = numberIssue(T.self, request.body) {
-                throw AppError.validation([culprit], message: "The body does not match the expected shape")
+            if case .dataCorrupted(let ctx) = e, ctx.codingPath.isEmpty {
+                try refuseMalformed(request.body)
+                if let culprit = numberIssue(T.self, request.body) {
+                    throw AppError.validation([culprit], message: "The body does not match the expected shape")
+                }
             }
             throw AppError.validation([issue(e)], message: "The body does not match the expected shape")
         }
+    }
+
+    /// A body that is not well-formed JSON: 400 saying where it stops being JSON.
+    static func refuseMalformed(_ body: [UInt8]) throws {
+        var stopped: Int?
+        guard JSONPaths.scan(body, stoppedAt: { stopped = $0 }) == nil, let offset = stopped else { return }
+        let (line, column) = JSONPaths.position(body, offset)
+        throw AppError.validation([FieldIssue(field: "body", issue: "is not valid JSON (line \(line), column \(column))")],
+                                  message: "The body is not valid JSON from line \(line), column \(column)")
     }
 
     /// Most numbers a decode may refuse without saying where; each is tried in turn.

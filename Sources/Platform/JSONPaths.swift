@@ -19,7 +19,9 @@ enum JSONPaths {
 
     static func numbers(_ b: [UInt8], maxDepth: Int = 256) -> [Number]? { scan(b, maxDepth: maxDepth)?.numbers }
 
-    static func scan(_ b: [UInt8], maxDepth: Int = 256) -> Found? {
+    /// `stoppedAt` hears the byte offset where a text that is not well-formed JSON stopped
+    /// being read (for an error that says where).
+    static func scan(_ b: [UInt8], maxDepth: Int = 256, stoppedAt: ((Int) -> Void)? = nil) -> Found? {
         var i = 0
         var found = Found()
 
@@ -109,9 +111,18 @@ enum JSONPaths {
             default: return number(path)
             }
         }
-        guard value("", 0) else { return nil }
+        guard value("", 0) else { stoppedAt?(min(i, b.count)); return nil }
         skipSpace()
-        return i == b.count ? found : nil
+        guard i == b.count else { stoppedAt?(i); return nil }
+        return found
+    }
+
+    /// Line and column (1-based, the column in characters) of byte `offset` of `b`.
+    static func position(_ b: [UInt8], _ offset: Int) -> (line: Int, column: Int) {
+        var line = 1, lineStart = 0
+        for k in 0..<min(offset, b.count) where b[k] == 0x0A { line += 1; lineStart = k + 1 }
+        let column = String(decoding: b[lineStart..<min(offset, b.count)], as: UTF8.self).count + 1
+        return (line, column)
     }
 
     /// Whether the number text is a plain integer that fits Int64.

@@ -59,7 +59,8 @@ import HTTPServer
 
     @Test(arguments: [
         ("", "body", "is required"),
-        ("{not json", "body", "must be a JSON object"),
+        ("{not json", "body", "is not valid JSON (line 1, column 2)"),
+        ("{\n  \"customer\": \"c\",\n  \"lines\": [1,,2]\n}", "body", "is not valid JSON (line 3, column 15)"),
         ("[1,2]", "body", "must be a JSON object"),
         (#"{"customer":"c"}"#, "lines", "is required"),
         (#"{"customer":5,"lines":[]}"#, "customer", "must be a string"),
@@ -72,7 +73,7 @@ import HTTPServer
         (#"{"customer":"c","lines":[{"sku":"A","quantity":1},{"sku":"B","quantity":9223372036854775808}]}"#, "lines[1].quantity", "is out of range"),
         (#"{"customer":"c","lines":[{"sku":"A","quantity":1e999999}]}"#, "lines[0].quantity", "is out of range"),
         (#"{"customer":"c","lines":[{"sku":"A","quantity":7}],"note":"x", "n": 2.5}"#, "n", "is not a known field"),
-        (#"{"customer":"c","lines":[{"sku":"A","quantity":1}]"#, "body", "must be a JSON object"),
+        (#"{"customer":"c","lines":[{"sku":"A","quantity":1}]"#, "body", "is not valid JSON (line 1, column 51)"),
     ])
     func errorsNameTheField(body: String, field: String, issue: String) {
         let e = failure(Order.self, request(body))
