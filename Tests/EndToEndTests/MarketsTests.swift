@@ -303,6 +303,11 @@ import Testing
             let details = ((r.json?["error"] as? [String: Any])?["details"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
             #expect(r.status == 400 && details.contains(field), "\(body): \(r.text)")
         }
+        // An amount past the maximum says the maximum, however it is written.
+        for amount in [#""99999999999999""#, #""1000000000000.5""#, "5000000000000"] {
+            let r = try simulate(#"{"amount":\#(amount),"currency":"USD","start_date":"2020-01-02"}"#)
+            #expect(r.status == 400 && r.text.contains("at most 1000000000000"), "\(amount): \(r.text)")
+        }
     }
 
     @Test func strategyChangesAreVersionedValidatedAndAdminOnly() throws {

@@ -56,7 +56,12 @@ enum SimulationRoutes {
         switch b.amount {
         case .text(let s):
             if s.range(of: amountPattern, options: .regularExpression) != nil { amount = Decimal(string: s) }
-            else { issues.append(FieldIssue(field: "amount", issue: "must be a decimal number like 1000 or 1000.50")) }
+            else if s.range(of: #"^[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil {
+                // A well-formed number past the pattern's digits: say which limit it broke.
+                let tooLarge = Decimal(string: s).map { $0 > Decimal(string: "1e12")! } ?? true
+                issues.append(FieldIssue(field: "amount", issue: tooLarge ? "must be at most 1000000000000"
+                                                                          : "must be a decimal number like 1000 or 1000.50 (at most 13 digits and 4 decimals)"))
+            } else { issues.append(FieldIssue(field: "amount", issue: "must be a decimal number like 1000 or 1000.50 (at most 1000000000000)")) }
         case .number(let d):
             if d.isFinite { amount = Decimal(string: "\(d)") } else { issues.append(FieldIssue(field: "amount", issue: "must be a finite number")) }
         }
