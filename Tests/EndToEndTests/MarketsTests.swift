@@ -392,6 +392,10 @@ import Testing
         #expect(Self.counts(Self.stats(r), "prices").0 == 15 && Self.counts(Self.stats(r), "fx").0 == 2)
         let current = try #require(Self.data(try s.request("GET", "/api/v1/index/current")) as? [String: Any])
         #expect((current["weights"] as? [[String: Any]])?.compactMap { $0["symbol"] as? String }.sorted() == ["AAA", "BBB"])
+        // The index value's own date (the last priced day) beside the rebalance's.
+        let history = Self.data(try s.request("GET", "/api/v1/index/history")) as? [[String: Any]] ?? []
+        #expect(current["index_date"] as? String == history.last?["date"] as? String && current["index_value"] as? Double == history.last?["value"] as? Double)
+        #expect(current["rebalance_date"] as? String == current["date"] as? String && (current["rebalance_date"] as? String ?? "") <= (current["index_date"] as? String ?? ""))
         // One bad row: 502, nothing written, the error names the file, line and reason.
         let before = try Self.checksum(url)
         try (prices + "AAA,2024-07-01,-4\n").write(toFile: dir + "/prices.csv", atomically: true, encoding: .utf8)

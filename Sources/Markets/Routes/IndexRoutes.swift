@@ -15,9 +15,11 @@ enum IndexRoutes {
 
     static func register(_ routes: inout Routes, market: MarketService, readAccess access: Access) throws {
         try routes.get("/api/v1/index/current", RouteOptions(access: access, doc: RouteDoc(
-            "The latest rebalance: its date and weights", tag: "index",
-            data: .object([("date", .date), ("index_value", .nullable(.number)), ("strategy_version", .nullable(.integer(minimum: 1))),
-                           ("weights", .array(weight))], required: ["date", "weights"])))) { request, context in
+            "The latest rebalance (its date and weights) and the latest index value with its own date: a rebalance happens on its schedule, the value every trading day",
+            tag: "index",
+            data: .object([("date", .date), ("rebalance_date", .date), ("index_value", .nullable(.number)), ("index_date", .nullable(.date)),
+                           ("strategy_version", .nullable(.integer(minimum: 1))), ("weights", .array(weight))],
+                          required: ["date", "rebalance_date", "weights"])))) { request, context in
             try noParameters(request)
             return ConditionalResponse.respond(try market.current(), request: request, context: context)
         }

@@ -128,7 +128,9 @@ final class MarketService: Sendable {
         try cache.response("index:current") { s in
             guard let last = s.allocations.last?.day else { throw AppError.notFound("The index has no allocations yet; run a refresh") }
             let weights = s.allocations.filter { $0.day == last }.map { Weight(symbol: $0.symbol, name: $0.name, sector: $0.sector, weight: $0.weight) }
-            return CachedBody(dataJSON: try Self.encode(["date": AnyEncodable(last.description), "index_value": AnyEncodable(s.index.last?.value),
+            // The rebalance and the latest index value are of different days: each has its date.
+            return CachedBody(dataJSON: try Self.encode(["date": AnyEncodable(last.description), "rebalance_date": AnyEncodable(last.description),
+                                                         "index_value": AnyEncodable(s.index.last?.value), "index_date": AnyEncodable(s.index.last?.day.description),
                                                          "strategy_version": AnyEncodable(s.strategy?.version), "weights": AnyEncodable(weights)]))
         }
     }
