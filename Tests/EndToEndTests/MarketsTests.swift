@@ -260,6 +260,9 @@ import Testing
         let usd = try simulate(#"{"amount":"1000.00","currency":"USD","start_date":"2020-01-01","end_date":"2023-12-31"}"#)
         let u = try #require(Self.data(usd) as? [String: Any], "\(usd.text)")
         #expect(u["start"] as? String == "2020-01-02" && u["end"] as? String == "2023-12-29")
+        // The shifted dates are said, never silent.
+        #expect((u["message"] as? String)?.contains("start_date 2020-01-01 has no index value; the simulation starts at 2020-01-02") == true
+                && (u["message"] as? String)?.contains("ends at 2023-12-29") == true, "\(u["message"] ?? "-")")
         let ratio = (u["index_end"] as! Double) / (u["index_start"] as! Double)
         let expected = String(format: "%.2f", 1000 * ratio)
         #expect(u["amount_final"] as? String == expected)
@@ -279,6 +282,7 @@ import Testing
         #expect(!(jpy["amount_final"] as! String).contains("."))
         #expect(jpy["end"] as? String == "2024-06-28")
         let same = try #require(Self.data(try simulate(#"{"amount":"5","currency":"GBP","start_date":"2024-06-28","end_date":"2024-06-28"}"#)) as? [String: Any])
+        #expect(same["message"] is NSNull, "index dates asked for: nothing to say")
         #expect(same["days"] as? Int == 0 && same["annualized_return_pct"] is NSNull && same["amount_final"] as? String == "5.00")
         let bad: [(String, String)] = [
             (#"{"amount":"0","currency":"USD","start_date":"2020-01-02"}"#, "amount"),

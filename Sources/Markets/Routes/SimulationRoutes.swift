@@ -29,7 +29,7 @@ enum SimulationRoutes {
         ("currency", .text), ("amount", .text), ("start", .date), ("end", .date), ("days", .integer(minimum: 0)),
         ("rate_start", .number), ("rate_end", .number), ("index_start", .number), ("index_end", .number), ("amount_usd", .text),
         ("final_usd", .text), ("amount_final", .text), ("roi_pct", .number), ("usd_roi_pct", .number), ("fx_effect_pct", .number),
-        ("annualized_return_pct", .nullable(.number)), ("max_drawdown_pct", .nullable(.number)),
+        ("annualized_return_pct", .nullable(.number)), ("max_drawdown_pct", .nullable(.number)), ("message", .nullable(.text)),
     ], required: ["currency", "amount", "start", "end", "days", "rate_start", "rate_end", "index_start", "index_end", "amount_usd",
                   "final_usd", "amount_final", "roi_pct", "usd_roi_pct", "fx_effect_pct", "annualized_return_pct", "max_drawdown_pct"])
 
@@ -44,7 +44,7 @@ enum SimulationRoutes {
             let body = try JSONBody.decode(Body.self, from: request)
             let input = try validate(body)
             let out = try market.simulate(input)
-            return try context.success(Result(out, currency: input.currency))
+            return try context.success(Result(out, currency: input.currency, requested: (input.startDate, input.endDate)))
         }
     }
 
@@ -92,9 +92,21 @@ enum SimulationRoutes {
     struct Result: Encodable {
         let o: Simulation.Output
         let minor: Int
-        init(_ o: Simulation.Output, currency: Currency) {
+        /// Set when the simulation ran between other dates than those asked for (the spec
+        /// takes the first index date on or after start_date and the last on or before
+        /// end_date): says which and why, so a shifted range is never silent.
+        let message: String?
+        init(_ o: Simulation.Output, currency: Currency, requested: (start: Day, end: Day?)) {
             self.o = o
             minor = currency.minorUnits
+            var notes: [String] = []
+            if o.start != requested.start {
+                notes.append("start_date \(requested.start) has no index value; the simulation starts at \(o.start), the first index date on or after it")
+            }
+            if let end = requested.end, o.end != end {
+                notes.append("end_date \(end) has no index value; the simulation ends at \(o.end), the last index date on or before it")
+            }
+            message = notes.isEmpty ? nil : notes.joined(separator: "; ")
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: Key.self)
@@ -116,6 +128,7 @@ enum SimulationRoutes {
             try put("fx_effect_pct", o.fxEffectPct)
             try put("annualized_return_pct", o.annualizedReturnPct)
             try put("max_drawdown_pct", o.maxDrawdownPct)
+            try put("message", message)
         }
     }
 }
