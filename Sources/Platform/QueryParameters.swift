@@ -99,6 +99,18 @@ public struct QueryParameters {
         return (from, to)
     }
 
+    /// `from`/`to` with older names still read (deprecated aliases): giving both a name and
+    /// its alias is refused.
+    public mutating func dateRange(aliases: (from: String, to: String)) -> (from: PostgresDate?, to: PostgresDate?) {
+        let present = Set(items.map(\.name))
+        for (name, alias) in [("from", aliases.from), ("to", aliases.to)] where present.contains(name) && present.contains(alias) {
+            issues.append(FieldIssue(field: alias, issue: "is the old name of \(name); give one of them"))
+        }
+        let fromName = present.contains(aliases.from) ? aliases.from : "from"
+        let toName = present.contains(aliases.to) ? aliases.to : "to"
+        return dateRange(from: fromName, to: toName)
+    }
+
     /// A comma-separated list (repeated parameters are joined), each item from `allowed` when
     /// given, at most `maxItems`, duplicates dropped.
     public mutating func list(_ name: String, allowed: [String]? = nil, maxItems: Int = 100) -> [String] {

@@ -214,6 +214,16 @@ import Testing
             #expect(again.body.isEmpty && again.header("ETag") == etag, "\(path): \(again.text)")
             #expect(try s.request("GET", path, headers: [("If-None-Match", "\"other\"")]).status == 200)
         }
+        // One name for ranges: from/to, with benchmark/compare's old names still read.
+        let viaFrom = try s.request("GET", "/api/v1/benchmark/compare?from=2023-01-01&to=2024-03-01")
+        let viaOld = try s.request("GET", "/api/v1/benchmark/compare?start_date=2023-01-01&end_date=2024-03-01")
+        #expect(viaFrom.status == 200 && viaFrom.header("ETag") == viaOld.header("ETag"), "\(viaFrom.text)")
+        #expect(try s.request("GET", "/api/v1/benchmark/compare?from=2023-01-01&start_date=2023-01-01").status == 400)
+        // One page rule: 1-1000, and meta.limit with meta.next_cursor on every page.
+        let page = try s.request("GET", "/api/v1/prices?symbol=AAPL&limit=1000")
+        let meta = page.json?["meta"] as? [String: Any] ?? [:]
+        #expect(page.status == 200 && meta["limit"] as? Int == 1000 && meta.keys.contains("next_cursor"), "\(meta)")
+        #expect(try s.request("GET", "/api/v1/prices?symbol=AAPL&limit=1001").status == 400)
         // A change to the data changes the validator.
         let before = try s.request("GET", "/api/v1/index/history").header("ETag")
         _ = try DatabaseTests.psql(url, "UPDATE prices SET close = close * 1.5 WHERE date = '2024-06-27'")

@@ -231,6 +231,13 @@ import Testing
         #expect(twice.status == 409, "a record already matched cannot be matched again: \(twice.text)")
         #expect(try editor.call("POST", "\(base)/matches", json: #"{"left_ids":["nope"],"right_ids":["B1"]}"#).status == 400)
 
+        // Every paged route: 1-1000 and meta.limit with meta.next_cursor.
+        for path in ["\(base)/matches?limit=1000", "\(base)/unmatched?side=left&limit=1000", "/api/v1/projects?limit=1000"] {
+            let r = try editor.call("GET", path)
+            let meta = r.json?["meta"] as? [String: Any] ?? [:]
+            #expect(r.status == 200 && meta["limit"] as? Int == 1000 && meta.keys.contains("next_cursor"), "\(path): \(r.text.prefix(300))")
+            #expect(try editor.call("GET", path.replacingOccurrences(of: "limit=1000", with: "limit=1001")).status == 400, "\(path)")
+        }
         // Export: JSON and CSV say the same as the API, with the files' external ids.
         let exported = try editor.call("GET", "\(base)/export?format=json")
         #expect(exported.status == 200 && exported.header("Content-Disposition")?.contains(".json") == true)

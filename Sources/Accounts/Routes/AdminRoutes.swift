@@ -23,17 +23,17 @@ enum AdminRoutes {
     static func register(_ routes: inout Routes, users: UserAdminService, audit: AuditService) throws {
         try routes.get("/api/v1/admin/users", RouteOptions(access: .admin, doc: RouteDoc(
             "Accounts, oldest first (keyset pages)", tag: "admin", parameters: [
-                ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 50)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                Paging.limitParameter(default: 50),
+                Paging.cursorParameter,
             ], data: .array(AuthRoutes.user)))) { request, context in
             var q = QueryParameters(request)
             q.allowOnly(["limit", "cursor"])
-            let limit = q.int("limit", default: 50, in: 1...500)
+            let limit = q.pageLimit(default: 50)
             let after = q.timeAndIDCursor()
             try q.validate()
             let page = try users.list(after: after, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.user.id.uuidString.lowercased()]).encoded } : nil
-            return try context.success(page.map { UserView(user: $0.user) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(page.map { UserView(user: $0.user) }, meta: Paging.meta(limit: limit, next: next))
         }
         try routes.patch("/api/v1/admin/users/:id", RouteOptions(access: .admin, maxBodyBytes: 64 * 1024, doc: RouteDoc(
             "Change an account's role or activation (deactivation ends its sessions at once)", tag: "admin",
@@ -60,12 +60,12 @@ enum AdminRoutes {
                 ParameterDoc("resource_type", .string(maxLength: 100), "only this resource type"),
                 ParameterDoc("from", .dateTime, "from this time (RFC 3339)"),
                 ParameterDoc("to", .dateTime, "until this time (RFC 3339)"),
-                ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 50)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                Paging.limitParameter(default: 50),
+                Paging.cursorParameter,
             ], data: .array(.anyObject)))) { request, context in
             var q = QueryParameters(request)
             q.allowOnly(["user_id", "action", "resource_type", "from", "to", "limit", "cursor"])
-            var filter = AuditRepository.Filter(limit: q.int("limit", default: 50, in: 1...500))
+            var filter = AuditRepository.Filter(limit: q.pageLimit(default: 50))
             if let u = q.string("user_id", maxLength: 36) {
                 if let id = UUID(uuidString: u) { filter.userID = id } else { q.record(FieldIssue(field: "user_id", issue: "must be a UUID")) }
             }
@@ -87,7 +87,7 @@ enum AdminRoutes {
             try q.validate()
             let page = try audit.page(filter)
             let next = page.count == filter.limit ? page.last.map { PageCursor([String($0.id)]).encoded } : nil
-            return try context.success(page, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(page, meta: Paging.meta(limit: filter.limit, next: next))
         }
     }
 }

@@ -72,18 +72,18 @@ enum ProjectRoutes {
         try routes.get("/api/v1/projects", RouteOptions(access: .authenticated, doc: RouteDoc(
             "The caller's projects, newest first (an administrator sees all)", tag: "projects", parameters: [
                 ParameterDoc("q", .string(maxLength: 255), "only projects whose name contains this"),
-                ParameterDoc("limit", .integer(minimum: 1, maximum: 200), "page size (default 50)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                Paging.limitParameter(default: 50),
+                Paging.cursorParameter,
             ], data: .array(project)))) { request, context in
             var q = QueryParameters(request)
             q.allowOnly(["q", "limit", "cursor"])
             let text = q.string("q", maxLength: 255)
-            let limit = q.int("limit", default: 50, in: 1...200)
+            let limit = q.pageLimit(default: 50)
             let before = q.timeAndIDCursor()
             try q.validate()
             let page = try projects.list(try context.requirePrincipal(), query: text.flatMap { $0.isEmpty ? nil : $0 }, before: before, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursorTime, $0.project.id.uuidString.lowercased()]).encoded } : nil
-            return try context.success(page.map { ProjectView(project: $0.project) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(page.map { ProjectView(project: $0.project) }, meta: Paging.meta(limit: limit, next: next))
         }
         try routes.get("/api/v1/projects/:id", RouteOptions(access: .authenticated, doc: RouteDoc(
             "One project (404 unless the caller is a member or an administrator)", tag: "projects", parameters: [idParameter], data: project))) { _, context in

@@ -57,14 +57,16 @@ enum IndexRoutes {
         }
         try routes.get("/api/v1/benchmark/compare", RouteOptions(access: access, doc: RouteDoc(
             "Index against the benchmark over a range: total and annualized return, volatility, Sharpe, and the difference", tag: "index",
-            parameters: [ParameterDoc("start_date", .date, "first date (default: the first index date)"),
-                         ParameterDoc("end_date", .date, "last date (default: the last index date)")],
+            parameters: [ParameterDoc("from", .date, "first date (default: the first index date)"),
+                         ParameterDoc("to", .date, "last date (default: the last index date)"),
+                         ParameterDoc("start_date", .date, "deprecated: the old name of from"),
+                         ParameterDoc("end_date", .date, "deprecated: the old name of to")],
             data: .object([("start", .date), ("end", .date), ("benchmark_symbol", .nullable(.text)), ("index", performance),
                            ("benchmark", performance), ("outperformance", performance)],
                           required: ["start", "end", "index", "benchmark", "outperformance"])))) { request, context in
             var q = QueryParameters(request)
-            q.allowOnly(["start_date", "end_date"])
-            let range = q.dateRange(from: "start_date", to: "end_date")
+            q.allowOnly(["from", "to", "start_date", "end_date"])
+            let range = q.dateRange(aliases: (from: "start_date", to: "end_date"))
             try q.validate()
             return ConditionalResponse.respond(try market.compare(start: range.from.map(Day.init), end: range.to.map(Day.init)),
                                                request: request, context: context)

@@ -53,8 +53,8 @@ enum MarketRoutes {
         try routes.get("/api/v1/prices", RouteOptions(access: readAccess, doc: RouteDoc(
             "Daily prices ordered by date then asset, keyset-paginated (the cursor stays valid while rows are added)", tag: "markets",
             parameters: [ParameterDoc("symbol", symbolSchema, "only this asset")] + dateParameters + [
-                ParameterDoc("limit", .integer(minimum: 1, maximum: 1000), "page size, 1-1000 (default 100)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                Paging.limitParameter(default: 100),
+                Paging.cursorParameter,
             ], data: .array(price)))) { request, context in
             var q = QueryParameters(request)
             q.allowOnly(["symbol", "from", "to", "limit", "cursor"])
@@ -63,7 +63,7 @@ enum MarketRoutes {
                 q.record(FieldIssue(field: "symbol", issue: "must be a symbol like AAPL or ^GSPC"))
             }
             let range = q.dateRange()
-            let limit = q.int("limit", default: 100, in: 1...1000)
+            let limit = q.pageLimit(default: 100)
             var after: (Day, Int)?
             if let c = q.cursor() {
                 if c.values.count == 2, let d = Day(iso: c.values[0]), let id = Int(c.values[1]) { after = (d, id) } else {

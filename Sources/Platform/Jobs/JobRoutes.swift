@@ -17,15 +17,15 @@ enum JobRoutes {
         let listDoc = RouteDoc("Job runs, newest first", tag: "jobs", parameters: [
             ParameterDoc("job", .string(maxLength: 63), "only this job"),
             ParameterDoc("status", .string(enumValues: statuses), "only this status"),
-            ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 50)"),
-            ParameterDoc("cursor", .string(maxLength: 1024), "meta.next_cursor of the previous page"),
+            Paging.limitParameter(default: 50),
+            Paging.cursorParameter,
         ], data: .array(record))
         try routes.get("/admin/jobs", RouteOptions(access: .admin, doc: listDoc)) { request, context in
             var q = QueryParameters(request)
             q.allowOnly(["job", "status", "limit", "cursor"])
             let job = q.string("job", maxLength: 63)
             let status = q.optionalOneOf("status", statuses)
-            let limit = q.int("limit", default: 50, in: 1...500)
+            let limit = q.pageLimit(default: 50)
             let cursor = q.cursor()
             var beforeID: Int64?
             if let c = cursor {
@@ -36,7 +36,7 @@ enum JobRoutes {
             try q.validate()
             let page = try jobs.list(job: job, status: status, beforeID: beforeID, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([String($0.id)]).encoded } : nil
-            return try context.success(page, meta: next.map { [("next_cursor", "\"\($0)\"")] } ?? [])
+            return try context.success(page, meta: Paging.meta(limit: limit, next: next))
         }
         let getDoc = RouteDoc("One job run: status, progress, timings, stats, error", tag: "jobs", parameters: [idParameter], data: record)
         try routes.get("/admin/jobs/:id", RouteOptions(access: .admin, doc: getDoc)) { _, context in

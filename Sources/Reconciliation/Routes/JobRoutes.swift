@@ -103,18 +103,18 @@ enum JobRoutes {
         }
         try routes.get("/api/v1/projects/:id/reconciliation-jobs", RouteOptions(access: .authenticated, doc: RouteDoc(
             "The project's reconciliation jobs, newest first", tag: "reconciliation", parameters: [
-                project, ParameterDoc("limit", .integer(minimum: 1, maximum: 200), "page size (default 50)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                project, Paging.limitParameter(default: 50),
+                Paging.cursorParameter,
             ], data: .array(job)))) { request, context in
             let projectID = try context.uuidParameter("id")
             var q = QueryParameters(request)
             q.allowOnly(["limit", "cursor"])
-            let limit = q.int("limit", default: 50, in: 1...200)
+            let limit = q.pageLimit(default: 50)
             let before = q.timeAndIDCursor()
             try q.validate()
             let page = try jobs.list(try context.requirePrincipal(), project: projectID, before: before, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursor, $0.job.id.uuidString.lowercased()]).encoded } : nil
-            return try context.success(page.map { JobView(job: $0.job) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(page.map { JobView(job: $0.job) }, meta: Paging.meta(limit: limit, next: next))
         }
         try routes.get("/api/v1/projects/:id/reconciliation-jobs/:job_id", RouteOptions(access: .authenticated, doc: RouteDoc(
             "A job's status, progress, timings and counts (matched pairs and groups, unmatched per side)", tag: "reconciliation",

@@ -74,15 +74,15 @@ enum ReviewRoutes {
                 project, job, ParameterDoc("status", .string(enumValues: ["proposed", "confirmed", "rejected"]), "only matches with this review status"),
                 ParameterDoc("min_confidence", .boundedNumber(exclusiveMinimum: nil, maximum: 1), "only matches at least this confident"),
                 ParameterDoc("type", .string(enumValues: types), "only this type (group: one_to_many and many_to_one)"),
-                ParameterDoc("limit", .integer(minimum: 1, maximum: 500), "page size (default 100)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                Paging.limitParameter(default: 100),
+                Paging.cursorParameter,
             ], data: .array(match)))) { request, context in
             let projectID = try context.uuidParameter("id"), jobID = try context.uuidParameter("job_id")
             var q = QueryParameters(request)
             q.allowOnly(["status", "min_confidence", "type", "limit", "cursor"])
             let status = q.optionalOneOf("status", ["proposed", "confirmed", "rejected"])
             let type = q.optionalOneOf("type", types)
-            let limit = q.int("limit", default: 100, in: 1...500)
+            let limit = q.pageLimit(default: 100)
             var minConfidence: Double?
             if let raw = q.raw("min_confidence") {
                 if let v = Double(raw), (0...1).contains(v) { minConfidence = v } else {
@@ -100,19 +100,19 @@ enum ReviewRoutes {
             let page = try review.matches(try context.requirePrincipal(), project: projectID, job: jobID, status: status, minConfidence: minConfidence,
                                           kinds: kinds, after: after, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.match.confidence, $0.match.id.uuidString.lowercased()]).encoded } : nil
-            return try context.success(page.map(MatchView.init), meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(page.map(MatchView.init), meta: Paging.meta(limit: limit, next: next))
         }
         try routes.get("\(base)/unmatched", RouteOptions(access: .authenticated, doc: RouteDoc(
             "Records of one side in no match of the job (or only in rejected ones)", tag: "reconciliation", parameters: [
                 project, job, ParameterDoc("side", .string(enumValues: ["left", "right"]), "which source (default left)"),
-                ParameterDoc("limit", .integer(minimum: 1, maximum: 1000), "page size (default 100)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                Paging.limitParameter(default: 100),
+                Paging.cursorParameter,
             ], data: .array(record)))) { request, context in
             let projectID = try context.uuidParameter("id"), jobID = try context.uuidParameter("job_id")
             var q = QueryParameters(request)
             q.allowOnly(["side", "limit", "cursor"])
             let side = q.oneOf("side", ["left", "right"], default: "left")
-            let limit = q.int("limit", default: 100, in: 1...1000)
+            let limit = q.pageLimit(default: 100)
             var after: Int64?
             if let c = q.cursor() {
                 if c.values.count == 1, let id = Int64(c.values[0]), id >= 0 { after = id } else {
@@ -122,7 +122,7 @@ enum ReviewRoutes {
             try q.validate()
             let rows = try review.unmatched(try context.requirePrincipal(), project: projectID, job: jobID, side: side, afterID: after, limit: limit)
             let next = rows.count == limit ? rows.last.map { PageCursor([String($0.id)]).encoded } : nil
-            return try context.success(rows.map { RecordView($0) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(rows.map { RecordView($0) }, meta: Paging.meta(limit: limit, next: next))
         }
         try routes.patch("\(base)/matches/:match_id", RouteOptions(access: .authenticated, maxBodyBytes: 64 * 1024, doc: RouteDoc(
             "Confirm or reject a proposed match, with a note (editors; audited)", tag: "reconciliation", parameters: [project, job, matchParameter],

@@ -83,18 +83,18 @@ enum SourceRoutes {
         }
         try routes.get("/api/v1/projects/:id/sources", RouteOptions(access: .authenticated, doc: RouteDoc(
             "The project's data sources, oldest first", tag: "reconciliation", parameters: [
-                projectParameter, ParameterDoc("limit", .integer(minimum: 1, maximum: 200), "page size (default 50)"),
-                ParameterDoc("cursor", .string(maxLength: 200), "meta.next_cursor of the previous page"),
+                projectParameter, Paging.limitParameter(default: 50),
+                Paging.cursorParameter,
             ], data: .array(source)))) { request, context in
             let project = try context.uuidParameter("id")
             var q = QueryParameters(request)
             q.allowOnly(["limit", "cursor"])
-            let limit = q.int("limit", default: 50, in: 1...200)
+            let limit = q.pageLimit(default: 50)
             let after = q.timeAndIDCursor()
             try q.validate()
             let page = try sources.list(try context.requirePrincipal(), project: project, after: after, limit: limit)
             let next = page.count == limit ? page.last.map { PageCursor([$0.cursor, $0.source.id.uuidString.lowercased()]).encoded } : nil
-            return try context.success(page.map { SourceView(source: $0.source) }, meta: [("next_cursor", next.map { "\"\($0)\"" } ?? "null")])
+            return try context.success(page.map { SourceView(source: $0.source) }, meta: Paging.meta(limit: limit, next: next))
         }
         try routes.get("/api/v1/projects/:id/sources/:source_id", RouteOptions(access: .authenticated, doc: RouteDoc(
             "One data source", tag: "reconciliation", parameters: [projectParameter, sourceParameter], data: source))) { _, context in
