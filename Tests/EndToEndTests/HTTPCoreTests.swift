@@ -260,5 +260,10 @@ import Synchronization
         let page = try server.request("GET", "/docs")
         #expect(page.status == 200 && page.header("Content-Type")?.hasPrefix("text/html") == true)
         #expect(page.text.contains("/admin/jobs/:id/cancel") && !page.text.contains("<script") && !page.text.contains("http://"))
+        // The root and the API's base path lead a person to the reference.
+        for path in ["/", "/api/v1"] {
+            let r = try server.request("GET", path)
+            #expect(r.status == 302 && r.header("Location") == "/docs", "\(path): \(r.status)")
+        }
     }
 }

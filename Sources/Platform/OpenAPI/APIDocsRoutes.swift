@@ -17,6 +17,16 @@ public enum APIDocsRoutes {
             r.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
             return r
         }
+        // Where a person lands first: the root and the API's base path lead to the reference.
+        let rootDoc = RouteDoc("Redirects to /docs, the API reference", tag: "meta", status: 302, data: nil, rawContentType: "text/plain")
+        for path in ["/", "/api/v1"] {
+            try routes.get(path, RouteOptions(access: .public, inline: true, doc: rootDoc)) { _, _ in
+                var r = Response(status: HTTPStatus(302), contentType: "text/plain; charset=utf-8",
+                                 body: Array("The API reference is at /docs; its OpenAPI document at /api/v1/openapi.json\n".utf8))
+                r.headers.set("Location", "/docs")
+                return r
+            }
+        }
         cache.fill(spec: OpenAPIDocument.build(routes.all, version: version), page: DocsPage.render(routes.all))
     }
 
