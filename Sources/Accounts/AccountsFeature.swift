@@ -32,6 +32,7 @@ public struct AccountsFeature: Feature {
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {
+        routes.describe(AccountsGlossary.terms, examples: AccountsGlossary.examples)
         if config.ephemeralKey {
             services.logger.warning("JWT_SECRET is not set: access tokens are signed with a random key and stop working when this process restarts")
         }

@@ -40,6 +40,7 @@ public struct BackupsFeature: Feature {
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {
+        routes.describe(BackupsGlossary.terms)
         let service = self.service, pool = services.database.pool, jobs = services.jobs
         let record = Schema.object([("id", .string(format: "uuid")), ("status", .string(enumValues: ["running", "succeeded", "failed", "expired"])),
                                     ("started_at", .dateTime), ("finished_at", .nullable(.dateTime)), ("location", .nullable(.text)),

@@ -56,6 +56,7 @@ public struct MarketsFeature: Feature {
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {
+        routes.describe(MarketsGlossary.terms, examples: MarketsGlossary.examples)
         let read: Access = config.publicMarketData ? .public : .authenticated
         try MarketRoutes.register(&routes, market: market, readAccess: read)
         try IndexRoutes.register(&routes, market: market, readAccess: read)

@@ -62,6 +62,13 @@ public struct Routes {
     var builder = RouterBuilder<Route>()
     /// Every route in registration order.
     public private(set) var all: [Route] = []
+    /// What the routes' properties mean (the OpenAPI document's descriptions and examples).
+    public private(set) var glossary = Glossary()
+
+    /// A feature's terms, added beside its routes.
+    public mutating func describe(_ terms: [String: String], examples: [String: String] = [:]) {
+        glossary.add(terms, examples: examples)
+    }
 
     public init() {}
 

@@ -36,6 +36,7 @@ public struct ReconciliationFeature: Feature {
     }
 
     public func registerRoutes(_ routes: inout Routes) throws {
+        routes.describe(ReconciliationGlossary.terms, examples: ReconciliationGlossary.examples)
         try SourceRoutes.register(&routes, sources: sources, uploads: uploads, uploadMaxBytes: config.uploadMaxBytes)
         try JobRoutes.register(&routes, jobs: jobs)
         try ReviewRoutes.register(&routes, review: review, export: export)

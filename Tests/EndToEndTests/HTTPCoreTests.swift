@@ -259,7 +259,44 @@ import Synchronization
         #expect((ops?["post"] as? [String: Any])?["security"] != nil)
         let page = try server.request("GET", "/docs")
         #expect(page.status == 200 && page.header("Content-Type")?.hasPrefix("text/html") == true)
-        #expect(page.text.contains("/admin/jobs/:id/cancel") && !page.text.contains("<script") && !page.text.contains("http://"))
+        #expect(page.text.contains("/admin/jobs/:id/cancel") && !page.text.contains("<script") && !page.text.contains("src=\"http") && !page.text.contains("href=\"http"))
+        // A client can program from it: every property says what it means, every operation has
+        // a curl example, its JSON body and response an example, and its errors by status.
+        var undescribed = Set<String>()
+        func walk(_ schema: Any?, _ at: String) {
+            guard let s = schema as? [String: Any] else { return }
+            for (name, property) in s["properties"] as? [String: Any] ?? [:] {
+                let p = property as? [String: Any] ?? [:]
+                if (p["description"] as? String ?? "").isEmpty { undescribed.insert(name) }
+                walk(p, at)
+            }
+            walk(s["items"], at)
+            for option in s["anyOf"] as? [Any] ?? [] { walk(option, at) }
+        }
+        var missingExamples: [String] = []
+        for (path, methods) in spec.json?["paths"] as? [String: Any] ?? [:] {
+            for (method, raw) in methods as? [String: Any] ?? [:] {
+                let op = raw as? [String: Any] ?? [:]
+                let where_ = "\(method.uppercased()) \(path)"
+                if (op["x-curl"] as? String ?? "").isEmpty { missingExamples.append(where_ + " curl") }
+                if let json = ((op["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any] {
+                    walk(json["schema"], where_)
+                    if json["example"] == nil { missingExamples.append(where_ + " body") }
+                }
+                let responses = op["responses"] as? [String: Any] ?? [:]
+                for (status, r) in responses where status.hasPrefix("2") {
+                    if let json = ((r as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any],
+                       let data = ((json["schema"] as? [String: Any])?["properties"] as? [String: Any])?["data"] {
+                        walk(data, where_)
+                        if json["example"] == nil { missingExamples.append(where_ + " response") }
+                    }
+                }
+                if op["security"] as? [Any] != nil, !(op["security"] as! [Any]).isEmpty, responses["401"] == nil { missingExamples.append(where_ + " 401") }
+            }
+        }
+        #expect(undescribed.isEmpty, "properties without a description: \(undescribed.sorted())")
+        #expect(missingExamples.isEmpty, "\(missingExamples.sorted())")
+        #expect((spec.json?["servers"] as? [[String: Any]])?.isEmpty == false)
         // The root and the API's base path lead a person to the reference.
         for path in ["/", "/api/v1"] {
             let r = try server.request("GET", path)

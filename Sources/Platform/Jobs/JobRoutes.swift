@@ -14,6 +14,7 @@ enum JobRoutes {
     static let idParameter = ParameterDoc("id", in: .path, .integer(minimum: 1), "the job run's id")
 
     static func register(_ routes: inout Routes, jobs: JobRunner) throws {
+        routes.describe(JobsGlossary.terms)
         let listDoc = RouteDoc("Job runs, newest first", tag: "jobs", parameters: [
             ParameterDoc("job", .string(maxLength: 63), "only this job"),
             ParameterDoc("status", .string(enumValues: statuses), "only this status"),

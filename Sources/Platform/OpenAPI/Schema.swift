@@ -21,8 +21,10 @@ public indirect enum Schema: Sendable {
     public static let dateTime = Schema.string(format: "date-time")
     public static let date = Schema.string(format: "date")
 
-    /// The schema as JSON text.
-    func json() -> String {
+    /// The schema as JSON text, each object property with its glossary description. With
+    /// `nullableOptionals` (request bodies), a property that is not required also takes null:
+    /// the decoder reads an explicit null as the property left out, and the contract says so.
+    func json(_ glossary: Glossary? = nil, nullableOptionals: Bool = false) -> String {
         switch self {
         case .string(let format, let values, let maxLength, let pattern):
             var parts = ["\"type\":\"string\""]
@@ -39,19 +41,55 @@ public indirect enum Schema: Sendable {
         case .number: return "{\"type\":\"number\"}"
         case .boolean: return "{\"type\":\"boolean\"}"
         case .array(let items, let maxItems):
-            return "{\"type\":\"array\",\"items\":\(items.json())\(maxItems.map { ",\"maxItems\":\($0)" } ?? "")}"
+            return "{\"type\":\"array\",\"items\":\(items.json(glossary, nullableOptionals: nullableOptionals))\(maxItems.map { ",\"maxItems\":\($0)" } ?? "")}"
         case .object(let properties, let required, let additional):
-            let props = properties.map { "\(quote($0.0)):\($0.1.json())" }.joined(separator: ",")
+            let props = properties.map { name, schema in
+                var text = schema.json(glossary, nullableOptionals: nullableOptionals)
+                if nullableOptionals, !required.contains(name), !schema.isNullable { text = "{\"anyOf\":[\(text),{\"type\":\"null\"}]}" }
+                guard let meaning = glossary?.terms[name] else { return "\(quote(name)):\(text)" }
+                return "\(quote(name)):{\"description\":\(quote(meaning)),\(text.dropFirst())"
+            }.joined(separator: ",")
             let req = required.isEmpty ? "" : ",\"required\":[\(required.map(quote).joined(separator: ","))]"
             return "{\"type\":\"object\",\"properties\":{\(props)}\(req),\"additionalProperties\":\(additional)}"
         case .nullable(let inner):
-            return "{\"anyOf\":[\(inner.json()),{\"type\":\"null\"}]}"
+            return "{\"anyOf\":[\(inner.json(glossary, nullableOptionals: nullableOptionals)),{\"type\":\"null\"}]}"
         case .anyObject:
             return "{\"type\":\"object\"}"
         case .boundedNumber(let low, let high):
             return "{\"type\":\"number\"" + (low.map { ",\"exclusiveMinimum\":\($0)" } ?? "") + (high.map { ",\"maximum\":\($0)" } ?? "") + "}"
         case .anyOf(let options):
-            return "{\"anyOf\":[\(options.map { $0.json() }.joined(separator: ","))]}"
+            return "{\"anyOf\":[\(options.map { $0.json(glossary, nullableOptionals: nullableOptionals) }.joined(separator: ","))]}"
+        }
+    }
+}
+
+extension Schema {
+    var isNullable: Bool { if case .nullable = self { return true } else { return false } }
+
+    /// An example value (JSON text) for this schema: the glossary's example for the property's
+    /// name when it has one, else one made from the type (the first allowed value, the lower
+    /// bound, a sample date or UUID). Objects list every property.
+    func example(_ glossary: Glossary, name: String? = nil) -> String {
+        if let name, let e = glossary.examples[name] { return e }
+        switch self {
+        case .string(let format, let values, _, _):
+            if let first = values?.first { return quote(first) }
+            switch format {
+            case "uuid": return quote("6f1c2b7e-3d4a-4c5b-9e8f-0a1b2c3d4e5f")
+            case "date": return quote("2024-01-31")
+            case "date-time": return quote("2024-01-31T09:30:00.000Z")
+            default: return quote(name.map { "a " + String($0.map { $0 == "_" ? " " : $0 }) } ?? "text")
+            }
+        case .integer(let minimum, let maximum): return String(max(minimum ?? 1, min(maximum ?? 1, 1)))
+        case .number: return "1.5"
+        case .boolean: return "true"
+        case .array(let items, _): return "[" + items.example(glossary) + "]"
+        case .object(let properties, _, _):
+            return "{" + properties.map { "\(quote($0.0)):\($0.1.example(glossary, name: $0.0))" }.joined(separator: ",") + "}"
+        case .nullable(let inner): return inner.example(glossary, name: name)
+        case .anyObject: return "{}"
+        case .boundedNumber(let low, let high): return "\(min(high ?? 10, max((low ?? 0) + 1, 10)))"
+        case .anyOf(let options): return options.first?.example(glossary, name: name) ?? "null"
         }
     }
 }
