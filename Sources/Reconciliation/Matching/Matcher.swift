@@ -33,33 +33,40 @@ public struct Matcher: Sendable {
         self.feedback = feedback
     }
 
-    public func run(left: [MatchInput], right: [MatchInput], progress: (Int) -> Void = { _ in },
+    /// `left` and `right` are taken over: once prepared (and their duplicates and labels
+    /// found), the matcher lets them go, so a caller that hands them over with `consume` does
+    /// not hold every record's texts twice through the match.
+    public func run(left leftInput: consuming [MatchInput], right rightInput: consuming [MatchInput], progress: (Int) -> Void = { _ in },
                     checkCancelled: () throws -> Void = {}) throws -> MatchOutcome {
-        var tt = Date(); func T(_ s: String) { if ProcessInfo.processInfo.environment["MT"] != nil { FileHandle.standardError.write("\(s) \(Int(Date().timeIntervalSince(tt)*1000)) ms\n".data(using: .utf8)!) }; tt = Date() }
+        var left = consume leftInput, right = consume rightInput
         var currencies: [String: Int32] = [:]
         for c in Set(left.map(\.currency) + right.map(\.currency)).sorted() { currencies[c] = Int32(currencies.count) }
         let codes = currencies
         // The two sides are normalised on two threads.
-        let prepared = Parallel.map(2) { side in (side == 0 ? left : right).map { PreparedRecord($0, currency: codes[$0.currency]!) } }
+        let prepared = Parallel.map(2) { [left, right] side in (side == 0 ? left : right).map { PreparedRecord($0, currency: codes[$0.currency]!) } }
         var l = prepared[0], r = prepared[1]
-        T("prepare"); PreparedRecord.dropCommonIdentifiers(&l, &r); T("dropCommon")
-        let duplicates = Parallel.map(2) { side in Duplicates.find(side == 0 ? left : right) }
+        PreparedRecord.dropCommonIdentifiers(&l, &r)
+        let duplicates = Parallel.map(2) { [left, right] side in Duplicates.find(side == 0 ? left : right) }
+        let labels = feedback.labels(left: left, right: right, rules: rules)
+        // Everything the inputs are read for has been read: their texts go now, before the
+        // candidates, the model and the groups (most of a large job's memory).
+        left = []
+        right = []
         try checkCancelled()
         let context = CandidateIndex.PairContext(excludedLeft: duplicates[0].map { $0 != nil }, excludedRight: duplicates[1].map { $0 != nil },
                                                  leftNameAdjustment: NameFrequency.adjustments(l), rightNameAdjustment: NameFrequency.adjustments(r))
-        T("dups+names"); var pairs = try CandidateIndex(right: r, rules: rules).pairs(left: l, context: context, progress: progress, checkCancelled: checkCancelled)
-        let candidateCount = pairs.count; T("candidates")
+        var pairs = try CandidateIndex(right: r, rules: rules).pairs(left: l, context: context, progress: progress, checkCancelled: checkCancelled)
+        let candidateCount = pairs.count
         // Reviewers' rejections are never proposed again; their decisions are labelled pairs.
-        let labels = feedback.labels(left: left, right: right, rules: rules)
         if !labels.excluded.isEmpty { pairs.removeAll { labels.excluded.contains(PairKey(left: $0.left, right: $0.right)) } }
         var counts: [ComparisonVector: Int] = [:]
         for p in pairs { counts[p.vector, default: 0] += 1 }
         var model = MatchModel.estimate(patterns: counts.map { ($0.key, $0.value) }, confirmed: labels.confirmed, rejected: labels.rejected)
-        T("em"); model.u = RandomPairs.u(left: l, right: r, comparator: Comparator(rules: rules))
+        model.u = RandomPairs.u(left: l, right: r, comparator: Comparator(rules: rules))
         // Prior odds that a given record of the other side is a record's partner rather than
         // it having none here: pi / ((1 - pi) x N), with pi the share of records that have a
         // partner (true pairs expected from the candidates' true share), averaged over the sides.
-        T("u"); let expectedTrue = model.matchShare * Double(max(1, candidateCount))
+        let expectedTrue = model.matchShare * Double(max(1, candidateCount))
         func side(_ n: Int, _ other: Int) -> Double {
             let pi = min(0.99, max(0.01, expectedTrue / Double(max(1, n))))
             return log(pi / ((1 - pi) * Double(max(1, other))))
@@ -79,13 +86,13 @@ public struct Matcher: Sendable {
             matches += accepted
             try checkCancelled()
         }
-        T("assign"); if rules.allowGroups {
+        if rules.allowGroups {
             ResidualLines.complete(&matches, left: l, right: r, usedRight: &usedRight, window: Int32(rules.dateWindowDays))
             var finder = GroupFinder(rules: rules, left: l, right: r)
             matches += try finder.find(usedLeft: &usedLeft, usedRight: &usedRight, threshold: threshold, checkCancelled: checkCancelled)
             feeRules = finder.feeRules
         }
-        T("groups"); ambiguous = ambiguous.filter { !usedLeft[$0] }
+        ambiguous = ambiguous.filter { !usedLeft[$0] }
         let duplicateRight = duplicates[1].enumerated().compactMap { i, d in d.map { (i, $0) } }
         let duplicateLeft = duplicates[0].enumerated().compactMap { i, d in d.map { (i, $0) } }
         return MatchOutcome(matches: matches, unmatchedLeft: (0..<l.count).filter { !usedLeft[$0] },

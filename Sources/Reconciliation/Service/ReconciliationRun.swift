@@ -64,14 +64,21 @@ enum ReconciliationRun {
             try tx.query(ReconciliationJobRepository.markRunning(id, total: left.count))
             return (job, left, right, feedback)
         }
-        guard let (job, left, right, feedback) = loaded else { return .nothing }
+        guard var pending = loaded else { return .nothing }
+        let job = pending.job, feedback = pending.feedback
+        // The store needs the records' ids only: the records themselves (their texts most of a
+        // job's memory before matching) go to the matcher, which lets them go once prepared.
+        let left = pending.left.map(\.id), right = pending.right.map(\.id)
+        let leftInputs = pending.left, rightInputs = pending.right
+        pending.left = []
+        pending.right = []
         try context.checkCancelled()
         let loadedAt = Date()
         let rules = try JobRules.stored(job.rules)
-        let total = max(1, left.count)
+        let total = max(1, left.count), leftCount = left.count
         var lastWrite = MonotonicClock.milliseconds()
-        let outcome = try Matcher(rules: rules, threshold: job.threshold, feedback: feedback).run(left: left, right: right, progress: { done in
-            context.progress(5 + 75 * done / total, "matching: \(done) of \(left.count) records")
+        let outcome = try Matcher(rules: rules, threshold: job.threshold, feedback: feedback).run(left: consume leftInputs, right: consume rightInputs, progress: { done in
+            context.progress(5 + 75 * done / total, "matching: \(done) of \(leftCount) records")
             // The job row's own count, at most once a second (the queue run throttles its own).
             let now = MonotonicClock.milliseconds()
             if now - lastWrite >= 1_000 {
@@ -98,7 +105,7 @@ enum ReconciliationRun {
         try context.pool.transaction { tx in
             try tx.query(MatchRepository.clear(job: id))
             try tx.query(ReconciliationJobRepository.clearDuplicates(job: id))
-            let duplicates = outcome.duplicatesLeft.map { (left[$0.record].id, left[$0.of].id) } + outcome.duplicatesRight.map { (right[$0.record].id, right[$0.of].id) }
+            let duplicates = outcome.duplicatesLeft.map { (left[$0.record], left[$0.of]) } + outcome.duplicatesRight.map { (right[$0.record], right[$0.of]) }
             if !duplicates.isEmpty {
                 _ = try tx.copyIn(unsafeSQL: ReconciliationJobRepository.copyDuplicates, rows: duplicates.lazy.map { record, of in
                     PostgresCopy.line([jobText, String(record), String(of)])
@@ -131,8 +138,8 @@ enum ReconciliationRun {
                     rows.endRow()
                 }
                 for (matchID, m) in zip(ids, ordered) {
-                    for r in m.left { item(matchID, left[r].id, "left") }
-                    for r in m.right { item(matchID, right[r].id, "right") }
+                    for r in m.left { item(matchID, left[r], "left") }
+                    for r in m.right { item(matchID, right[r], "right") }
                     if rows.count >= 256 * 1024 { try writer.write(rows.bytes); rows.removeAll() }
                 }
                 try writer.write(rows.bytes)
