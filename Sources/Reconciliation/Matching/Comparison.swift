@@ -119,12 +119,12 @@ struct Comparator: Sendable {
 
     /// Whether most words of a party's name appear in the other record's free text (a bank
     /// line "POS OFFICEHUB AUSTIN" with no counterparty field).
-    static func inText(_ name: PreparedName, _ words: [[UInt8]]) -> UInt8 {
+    static func inText(_ name: PreparedName, _ words: WordList) -> UInt8 {
         if words.isEmpty { return NameLevel.absent }
         let tokens = name.tokens.filter { $0.count >= 3 }
         if tokens.isEmpty { return NameLevel.absent }
         var found = 0
-        for t in tokens where words.contains(where: { $0 == t || StringSimilarity.jaroWinkler($0, t) >= 0.92 }) { found += 1 }
+        for t in tokens where t.withUnsafeBufferPointer({ tb in words.contains { StringSimilarity.jaroWinkler($0, tb) >= 0.92 } }) { found += 1 }
         return found * 2 >= tokens.count ? NameLevel.inText : NameLevel.notInText
     }
 

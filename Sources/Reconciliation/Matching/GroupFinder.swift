@@ -64,7 +64,7 @@ struct GroupFinder {
     func keys(_ r: PreparedRecord, asPool: Bool) -> [(String, Link)] {
         var out = r.documents.map { ("d:" + $0, Link.document) } + r.cores.map { ("d:" + $0, Link.document) }
         for t in r.name.tokens where t.count >= 3 { out.append(("n:" + String(decoding: t, as: UTF8.self), .name)) }
-        if asPool { for w in r.words where w.count >= 4 { out.append(("n:" + String(decoding: w, as: UTF8.self), .word)) } }
+        if asPool { r.words.forEach { w in if w.count >= 4 { out.append(("n:" + String(decoding: w, as: UTF8.self), .word)) } } }
         return out
     }
 

@@ -60,7 +60,7 @@ struct PreparedRecord: Sendable {
     var cores: [String]
     var name: PreparedName
     /// Words of the description, for a name written there.
-    var words: [[UInt8]]
+    var words: WordList
 
     var hasIdentifier: Bool { !documents.isEmpty || !cores.isEmpty }
     /// A check, by its text ("CHK 1234", "Check 1234 from ..."): what a deposit may hold.
@@ -115,7 +115,8 @@ struct PreparedRecord: Sendable {
         documents = docs
         cores = TextNormalizer.numericCores(r.reference, r.description)
         name = PreparedName(r.counterparty)
-        words = TextNormalizer.words(r.description)
+        let words = TextNormalizer.words(r.description)
         isCheck = (TextNormalizer.words(r.reference).first ?? words.first).map { Self.checkWords.contains($0) } ?? false
+        self.words = WordList(words)
     }
 }

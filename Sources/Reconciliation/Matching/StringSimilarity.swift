@@ -2,8 +2,12 @@
 /// ignores word order; the better of the two. Pure; works on bytes.
 enum StringSimilarity {
     static func jaroWinkler(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in jaroWinkler(x, y) } }
+    }
+
+    static func jaroWinkler(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
         if a.isEmpty || b.isEmpty { return a.isEmpty && b.isEmpty ? 1 : 0 }
-        if a == b { return 1 }
+        if a.elementsEqual(b) { return 1 }
         let window = max(0, max(a.count, b.count) / 2 - 1)
         // Flags on the stack: this runs millions of times per job.
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: a.count + b.count) { flags in
