@@ -5,7 +5,9 @@ public struct CopyRowBuilder {
     public private(set) var bytes: [UInt8] = []
     private var fieldsInRow = 0
 
-    public init(capacity: Int = 256 * 1024) { bytes.reserveCapacity(capacity + 4096) }
+    /// `capacity`: bytes reserved up front (a bulk writer's flush size plus a row's slack; a
+    /// single line's own length).
+    public init(capacity: Int = 260 * 1024) { bytes.reserveCapacity(capacity) }
 
     public var count: Int { bytes.count }
 

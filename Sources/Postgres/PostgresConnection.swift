@@ -304,35 +304,15 @@ extension PostgresConnection {
 /// Encodes rows for COPY text format: tab-separated, \N for NULL, backslash escapes.
 public enum PostgresCopy {
     /// One row in COPY text format: fields separated by tabs, NULL as \\N, backslash, tab,
-    /// newline and carriage return escaped. Runs of plain bytes are copied whole (this builds
-    /// every row of an upload's staging and of a job's results).
+    /// newline and carriage return escaped (`CopyRowBuilder`'s escaping; bulk writers use the
+    /// builder itself, with no array per row).
     public static func line(_ fields: [String?]) -> [UInt8] {
-        var out: [UInt8] = []
-        var size = fields.count + 1
-        for f in fields { size += f?.utf8.count ?? 2 }
-        out.reserveCapacity(size + 16)
-        for (i, field) in fields.enumerated() {
-            if i > 0 { out.append(0x09) }
-            guard var f = field else {
-                out.append(0x5C)
-                out.append(UInt8(ascii: "N"))
-                continue
-            }
-            f.withUTF8 { bytes in
-                var start = 0
-                for j in 0..<bytes.count {
-                    let b = bytes[j]
-                    guard b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D else { continue }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<j]))
-                    out.append(0x5C)
-                    out.append(b == 0x5C ? 0x5C : b == 0x09 ? UInt8(ascii: "t") : b == 0x0A ? UInt8(ascii: "n") : UInt8(ascii: "r"))
-                    start = j + 1
-                }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-            }
+        var row = CopyRowBuilder(capacity: fields.reduce(fields.count + 1) { $0 + ($1?.utf8.count ?? 2) })
+        for field in fields {
+            if let field { row.text(field) } else { row.null() }
         }
-        out.append(0x0A)
-        return out
+        row.endRow()
+        return row.bytes
     }
 }
 
